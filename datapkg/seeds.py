@@ -7,9 +7,11 @@ across documents is the actor index (`ActorIndex`).
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import re
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ from .errors import DataError, Problem, UsageError
 from .mentions import Hit, find_alias_hits, locate_mention
 from .model import (
     DOC_ID_PATTERN,
+    WIKIDATA_PATTERN,
     Actor,
     ActorSpec,
     AnnotationFile,
@@ -45,89 +48,192 @@ ANNOTATIONS_FILE = "annotations.yaml"
 
 
 def display_path(path: Path) -> str:
-    """Path as users typed it: relative to the working directory when inside it."""
-    rel = os.path.relpath(path)
-    return str(path) if rel.startswith("..") else rel
+    """Path as users typed it: relative to the working directory when inside it; always printable."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        rel = str(path)
+    shown = str(path) if rel.startswith("..") else rel
+    # Undecodable file names come back with lone surrogates, which cannot be printed or written as JSON.
+    return shown.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 # ---------------------------------------------------------------- files
 
 
-def read_bytes(path: Path, root: Path, limit: int) -> bytes:
-    """Read a file that must lie inside `root`, refusing oversized files."""
-    shown = display_path(path)
-    if not path.is_file():
-        raise DataError(Problem.make("file-missing", f"{path.name} not found", file=shown))
+def is_inside(path: Path, root: Path) -> bool:
+    """Does `path`, with every symlink and '..' resolved, lie inside `root`?"""
     real, real_root = path.resolve(), root.resolve()
-    if real_root not in real.parents:
+    return real == real_root or real_root in real.parents
+
+
+def read_bytes(path: Path, root: Path, limit: int) -> bytes:
+    """Read a regular file that must lie inside `root`, refusing oversized files before reading them."""
+    shown = display_path(path)
+    if not is_inside(path, root):
         raise DataError(Problem.make("path-unsafe", f"{path.name} resolves outside the seeds directory", file=shown))
-    size = real.stat().st_size
-    if size > limit:
-        raise DataError(Problem.make("file-too-large", f"{size} bytes exceeds the limit of {limit} bytes", file=shown))
-    return real.read_bytes()
+    if not path.is_file():
+        what = "is not a regular file" if path.exists() else "not found"
+        raise DataError(Problem.make("file-missing", f"{path.name} {what}", file=shown))
+    real = path.resolve()
+    try:
+        size = real.stat().st_size
+        if size > limit:
+            raise DataError(
+                Problem.make(
+                    "file-too-large", f"{size} bytes exceeds the limit of {limit} bytes", file=shown, line=1, column=1
+                )
+            )
+        with real.open("rb") as handle:  # read at most limit + 1 bytes: the file may grow after stat()
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise DataError(Problem.make("file-unreadable", f"{path.name}: {exc.strerror}", file=shown)) from None
+    if len(data) > limit:
+        raise DataError(Problem.make("file-too-large", f"more than {limit} bytes", file=shown, line=1, column=1))
+    return data
+
+
+def _decode_utf8(data: bytes, shown: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = len(data[line_start : exc.start].decode("utf-8", "replace")) + 1
+        raise DataError(
+            Problem.make(
+                "text-encoding",
+                f"byte 0x{data[exc.start]:02x} at byte offset {exc.start} is not UTF-8",
+                file=shown,
+                line=line,
+                column=column,
+            )
+        ) from None
 
 
 def decode_text(data: bytes, shown: str) -> str:
-    """Decode an essay: strict UTF-8, no BOM, no NUL, LF line ends, not empty."""
+    """Decode an essay: strict UTF-8, no BOM, no NUL, LF line ends, not empty.
+
+    CR and CRLF are refused rather than normalised: the essay is published byte for
+    byte (its SHA-256 is a record field) and offsets must index the file as it is.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
         raise DataError(
             Problem.make("text-bom", "text starts with a UTF-8 byte order mark", file=shown, line=1, column=1)
         )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise DataError(
-            Problem.make(
-                "text-encoding",
-                f"byte 0x{data[exc.start]:02x} at offset {exc.start} is not UTF-8",
-                file=shown,
-                line=line,
-            )
-        ) from None
+    text = _decode_utf8(data, shown)
     for char, code in (("\x00", "text-nul"), ("\r", "text-crlf")):
         pos = text.find(char)
         if pos != -1:
             line, col = Text(text).line_col(pos)
             what = "NUL character" if code == "text-nul" else "carriage return"
-            raise DataError(Problem.make(code, f"{what} at line {line}", file=shown, line=line, column=col))
+            count = text.count(char)
+            raise DataError(
+                Problem.make(
+                    code,
+                    f"{what} at line {line}" + (f" (and {count - 1} more)" if count > 1 else ""),
+                    file=shown,
+                    line=line,
+                    column=col,
+                )
+            )
     if not text.strip():
-        raise DataError(Problem.make("text-empty", "the text is empty", file=shown))
+        raise DataError(Problem.make("text-empty", "the text is empty", file=shown, line=1, column=1))
     return text
 
 
 def read_yaml(path: Path, root: Path, limit: int) -> YamlDoc:
     shown = display_path(path)
     data = read_bytes(path, root, limit)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise DataError(Problem.make("text-encoding", "file is not UTF-8", file=shown, line=line)) from None
+    text = _decode_utf8(data[3:] if data.startswith(b"\xef\xbb\xbf") else data, shown)  # a BOM is harmless here
     try:
         return parse_yaml(text, shown)
     except YamlProblem as exc:
         raise DataError(exc.problem) from None
 
 
-def validation_problems(exc: ValidationError, doc: YamlDoc) -> list[Problem]:
-    """Translate pydantic errors into problems pointing into the YAML file."""
+def _data_path(loc: tuple, data: Any) -> tuple:
+    """The part of a pydantic error location that exists in the data (drops union-member labels)."""
+    path: list[str | int] = []
+    for i, part in enumerate(loc):
+        in_dict = isinstance(data, dict) and isinstance(part, str) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if in_dict or in_list:
+            data = data[part]
+        elif i == len(loc) - 1 and isinstance(part, str):
+            path.append(part)  # a missing key: keep it; positions fall back to the mapping
+            break
+        else:
+            continue  # a label pydantic adds for union members
+        path.append(part)
+    return tuple(path)
+
+
+def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The model class that holds the fields at `loc` (for 'did you mean' suggestions)."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if current is None or not isinstance(part, str):
+            continue
+        info = current.model_fields.get(part)
+        if info is None:
+            return None
+        current = _first_model(info.annotation)
+    return current
+
+
+def _first_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _first_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def validation_problems(exc: ValidationError, doc: YamlDoc, model: type[BaseModel] | None = None) -> list[Problem]:
+    """Translate pydantic errors into problems pointing into the YAML file.
+
+    Unknown and missing keys point at the key (or the mapping that lacks it); wrong values at the value.
+    """
     problems = []
     for err in exc.errors():
-        loc = tuple(err["loc"])
-        line, col = doc.where(loc)
+        loc = _data_path(tuple(err["loc"]), doc.data)
         kind = err["type"]
         field_path = ".".join(str(p) for p in loc) or "(top level)"
+        hint = None
+        line, col = doc.where(loc)
         if kind == "extra_forbidden":
-            code = "unknown-record-kind" if len(loc) == 1 and doc.file.endswith(ANNOTATIONS_FILE) else "unknown-field"
-            message = f"unknown {'record kind' if code == 'unknown-record-kind' else 'field'} {loc[-1]!r}"
+            line, col = doc.where_key(loc)
+            top = len(loc) == 1 and doc.file.endswith(ANNOTATIONS_FILE)
+            code = "unknown-record-kind" if top else "unknown-field"
+            message = f"unknown {'record kind' if top else 'field'} {str(loc[-1])!r}"
+            holder = _model_at(model, loc[:-1]) if model else None
+            if holder is not None:
+                known = sorted(holder.model_fields)
+                close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+                hint = (f"did you mean {close[0]!r}? " if close else "") + f"allowed: {', '.join(known)}"
         elif kind == "missing":
             code, message = "missing-field", f"required field {field_path!r} is missing"
-        elif loc and loc[-1] == "wikidata" and kind == "string_pattern_mismatch":
-            code, message = "wikidata-id-invalid", f"{err['input']!r} is not a Wikidata item id"
+            if loc[-1:] == ("addressees",):
+                hint = "a recommendation names at least one addressee: the actor who should act"
+        elif loc[-1:] == ("wikidata",) or (len(loc) > 1 and loc[-2] == "wikidata"):
+            code, message = "wikidata-id-invalid", f"{_short(err.get('input'))} is not a Wikidata item id"
+        elif loc == ("document", "id") and kind == "string_pattern_mismatch":
+            code, message = "document-id-invalid", f"document.id {_short(err.get('input'))} is not a safe id"
         else:
             code, message = "invalid-value", f"{field_path}: {err['msg']}"
-        problems.append(Problem.make(code, message, file=doc.file, line=line, column=col))
+            if loc[-1:] == ("addressees",):
+                hint = "a recommendation names at least one addressee: the actor who should act"
+            elif kind == "string_type" and isinstance(err.get("input"), bool | int | float):
+                hint = "YAML read this as a number or true/false: put the value in quotes"
+        problems.append(Problem.make(code, message, file=doc.file, line=line, column=col, hint=hint))
     return problems
 
 
@@ -136,13 +242,20 @@ M = TypeVar("M", bound=BaseModel)
 
 def parse_model(model: type[M], doc: YamlDoc) -> M:
     if not isinstance(doc.data, dict):
+        line, col = doc.where(())
         raise DataError(
-            Problem.make("invalid-value", "the file must contain a mapping", file=doc.file, line=1, column=1)
+            Problem.make(
+                "invalid-value",
+                "the file must contain a mapping of keys to values",
+                file=doc.file,
+                line=line,
+                column=col,
+            )
         )
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:
-        raise DataError(validation_problems(exc, doc)) from None
+        raise DataError(validation_problems(exc, doc, model)) from None
 
 
 # ---------------------------------------------------------------- dataset
@@ -161,49 +274,91 @@ class Seeds:
 
 
 def open_seeds(root: Path | str) -> Seeds:
+    """Open a seeds directory: dataset.yaml parsed and checked, the verified Wikidata list read."""
     root = Path(root)
     if not root.is_dir():
-        raise UsageError(Problem.make("seeds-missing", f"seeds directory {display_path(root)!r} does not exist"))
+        raise UsageError(
+            Problem.make(
+                "seeds-missing", f"seeds directory {display_path(root)!r} does not exist", file=display_path(root)
+            )
+        )
+    if not (root / DATASET_FILE).is_file() and not (root / DATASET_FILE).is_symlink():
+        raise UsageError(
+            Problem.make(
+                "seeds-missing",
+                f"{display_path(root)!r} has no {DATASET_FILE}; is it a seeds directory?",
+                file=display_path(root),
+            )
+        )
     doc = read_yaml(root / DATASET_FILE, root, 1_000_000)
     dataset = parse_model(DatasetSpec, doc)
     verified = None
     if dataset.wikidata_verified:
-        data = read_bytes(root / dataset.wikidata_verified, root, 10_000_000)
-        shown = display_path(root / dataset.wikidata_verified)
+        path = root / dataset.wikidata_verified
+        try:
+            data = read_bytes(path, root, 10_000_000)
+            text = decode_text(data, display_path(path))
+        except DataError as exc:
+            # Point at the setting in dataset.yaml: that is what the user has to change.
+            line, col = doc.where(("wikidata_verified",))
+            raise DataError(
+                [
+                    Problem.make(
+                        p.code, f"wikidata_verified: {p.message}", file=doc.file, line=line, column=col, hint=p.hint
+                    )
+                    for p in exc.problems
+                ]
+            ) from None
         verified = frozenset(
-            cells[1]
-            for line in decode_text(data, shown).splitlines()[1:]
-            if len(cells := line.split("\t")) > 1 and cells[1].startswith("Q")
+            cells[1].strip()
+            for line in text.splitlines()[1:]
+            if len(cells := line.split("\t")) > 1 and re.fullmatch(WIKIDATA_PATTERN, cells[1].strip())
         )
     return Seeds(root=root, dataset=dataset, verified_wikidata=verified)
 
 
-def document_dirs(root: Path) -> list[Path]:
-    """Document folders in corpus order; unsafe names are reported, hidden ones skipped."""
-    found, problems = [], []
-    for entry in sorted(root.iterdir(), key=lambda p: p.name + "/"):
+def scan_document_dirs(root: Path) -> list[tuple[Path, Problem | None]]:
+    """Document folders in corpus order, each with the problem that makes it unusable (or None).
+
+    Hidden entries and plain files are skipped; a folder whose name is not a safe document id, or
+    that links outside the seeds directory, is reported.
+    """
+    found: list[tuple[Path, Problem | None]] = []
+    try:
+        entries = sorted(root.iterdir(), key=lambda p: p.name + "/")
+    except OSError as exc:
+        raise DataError(Problem.make("file-unreadable", f"{exc.strerror}", file=display_path(root))) from None
+    for entry in entries:
         if entry.name.startswith(".") or not entry.is_dir():
             continue
-        if not re.match(DOC_ID_PATTERN, entry.name):
-            problems.append(
-                Problem.make(
-                    "document-id-invalid",
-                    f"folder name {entry.name!r} is not a safe document id",
-                    file=display_path(entry),
-                )
+        problem = None
+        if not re.fullmatch(DOC_ID_PATTERN, entry.name):
+            problem = Problem.make(
+                "document-id-invalid",
+                f"folder name {entry.name!r} is not a safe document id",
+                file=display_path(entry),
             )
-            continue
-        if entry.is_symlink() and root.resolve() not in entry.resolve().parents:
-            problems.append(
-                Problem.make("path-unsafe", f"{entry.name} links outside the seeds directory", file=display_path(entry))
+        elif not is_inside(entry, root):
+            problem = Problem.make(
+                "path-unsafe", f"{entry.name} links outside the seeds directory", file=display_path(entry)
             )
-            continue
-        found.append(entry)
+        found.append((entry, problem))
+    return found
+
+
+def document_dirs(root: Path) -> list[Path]:
+    """Usable document folders in corpus order; raises DataError for unusable ones or none at all."""
+    scanned = scan_document_dirs(root)
+    problems = [p for _, p in scanned if p is not None]
     if problems:
         raise DataError(problems)
-    if not found:
-        raise DataError(Problem.make("seeds-empty", "no document folders found", file=display_path(root)))
-    return found
+    if not scanned:
+        raise DataError(_no_documents(root))
+    return [entry for entry, _ in scanned]
+
+
+def _no_documents(root: Path) -> Problem:
+    return Problem.make("seeds-empty", "no document folders found", file=display_path(root))
 
 
 # ---------------------------------------------------------------- documents
@@ -225,9 +380,17 @@ class DocResult:
 
 
 def load_document(seeds: Seeds, folder: Path) -> DocResult:
-    """Load, anchor and check one document. Never raises for bad data."""
+    """Load, anchor and check one document. Never raises for bad data: problems go into the result."""
     result = DocResult(doc_id=folder.name, records=None)
     try:
+        if not re.fullmatch(DOC_ID_PATTERN, folder.name):
+            raise DataError(
+                Problem.make(
+                    "document-id-invalid",
+                    f"folder name {folder.name!r} is not a safe document id",
+                    file=display_path(folder),
+                )
+            )
         _load_into(result, seeds, folder)
     except DataError as exc:
         result.problems.extend(exc.problems)
@@ -239,13 +402,20 @@ def load_document(seeds: Seeds, folder: Path) -> DocResult:
 class _Builder:
     """Collects problems while turning specs into records for one document."""
 
-    def __init__(self, result: DocResult, ydoc: YamlDoc, text: Text, doc_id: str) -> None:
+    def __init__(self, result: DocResult, ydoc: YamlDoc, text: Text, doc_id: str, essay_file: str) -> None:
         self.result, self.ydoc, self.text, self.doc_id = result, ydoc, text, doc_id
+        self.essay_file = essay_file
 
     def problem(
-        self, code: str, message: str, path: tuple, subject: str | None = None, hint: str | None = None
+        self,
+        code: str,
+        message: str,
+        path: tuple,
+        subject: str | None = None,
+        hint: str | None = None,
+        at_key: bool = False,
     ) -> None:
-        line, col = self.ydoc.where(path)
+        line, col = self.ydoc.where_key(path) if at_key else self.ydoc.where(path)
         self.result.problems.append(
             Problem.make(code, message, file=self.ydoc.file, line=line, column=col, subject=subject, hint=hint)
         )
@@ -260,15 +430,36 @@ class _Builder:
             return None
 
 
-def _load_into(result: DocResult, seeds: Seeds, folder: Path) -> None:
+def _read_document(seeds: Seeds, folder: Path) -> tuple[YamlDoc, str, AnnotationFile]:
+    """Both files read and parsed; problems of both are reported together."""
     limit = seeds.dataset.limits.max_file_bytes
     essay_path = folder / ESSAY_FILE
-    ydoc = read_yaml(folder / ANNOTATIONS_FILE, seeds.root, limit)
-    raw = decode_text(read_bytes(essay_path, seeds.root, limit), display_path(essay_path))
-    spec = parse_model(AnnotationFile, ydoc)
+    problems: list[Problem] = []
+    ydoc, raw = None, None
+    try:
+        ydoc = read_yaml(folder / ANNOTATIONS_FILE, seeds.root, limit)
+    except DataError as exc:
+        problems.extend(exc.problems)
+    try:
+        raw = decode_text(read_bytes(essay_path, seeds.root, limit), display_path(essay_path))
+    except DataError as exc:
+        problems.extend(exc.problems)
+    spec = None
+    if ydoc is not None:
+        try:
+            spec = parse_model(AnnotationFile, ydoc)
+        except DataError as exc:
+            problems.extend(exc.problems)
+    if problems or ydoc is None or raw is None or spec is None:
+        raise DataError(problems)
+    return ydoc, raw, spec
+
+
+def _load_into(result: DocResult, seeds: Seeds, folder: Path) -> None:
+    ydoc, raw, spec = _read_document(seeds, folder)
     text = Text(raw)
-    b = _Builder(result, ydoc, text, folder.name)
     doc_id = folder.name
+    b = _Builder(result, ydoc, text, doc_id, display_path(folder / ESSAY_FILE))
     sha = hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
     dspec = spec.document
@@ -290,7 +481,8 @@ def _load_into(result: DocResult, seeds: Seeds, folder: Path) -> None:
         if value.status == "inferred" and not value.evidence:
             b.problem("evidence-missing", f"{prop} is inferred but gives no evidence", ("document", prop), "document")
         for i, quote in enumerate(value.evidence):
-            b.anchor(quote, ("document", prop, "evidence", i), f"document {prop} evidence")
+            if quote not in raw:  # evidence only has to occur; it need not be unique
+                b.anchor(quote, ("document", prop, "evidence", i), f"document {prop} evidence")
         facts.append(
             DocumentFact(
                 document_id=doc_id,
@@ -332,12 +524,12 @@ def _load_into(result: DocResult, seeds: Seeds, folder: Path) -> None:
         if span is None:
             continue
         quote = raw[span[0] : span[1]]
-        cue_fields = [("cues", cue) for cue in c.cues]
+        cue_fields: list[tuple[tuple, str]] = [((section, i, "cues", k), cue) for k, cue in enumerate(c.cues)]
         if isinstance(c, RecommendationSpec) and c.modality_cue:
-            cue_fields.append(("modality_cue", c.modality_cue))
-        for name, cue in cue_fields:
+            cue_fields.append(((section, i, "modality_cue"), c.modality_cue))
+        for path, cue in cue_fields:
             if cue not in quote:
-                b.problem("cue-not-in-quote", f"{name} {cue!r} is not in the quote", (section, i, name), subject)
+                b.problem("cue-not-in-quote", f"{path[2]} {cue!r} is not in the quote", path, subject)
         common = dict(
             id=unit_id(doc_id, c.id),
             document_id=doc_id,
@@ -370,7 +562,7 @@ def _load_into(result: DocResult, seeds: Seeds, folder: Path) -> None:
 
     relations = [
         Relation(
-            id=f"{doc_id}/{r.source}-{r.type}-{r.target}",
+            id=relation_id(doc_id, r.source, r.type, r.target),
             document_id=doc_id,
             source_id=unit_id(doc_id, r.source),
             target_id=unit_id(doc_id, r.target),
@@ -389,6 +581,11 @@ def _load_into(result: DocResult, seeds: Seeds, folder: Path) -> None:
     )
     result.stats = checks.coverage(b, records, seeds.dataset.limits.coverage_min_share)
     result.records = records
+
+
+def relation_id(doc_id: str, source: str, type_: str, target: str) -> str:
+    """Relation id <doc>/<source>-<type>-<target> (checks.py reports the rare ids two relations share)."""
+    return f"{doc_id}/{source}-{type_}-{target}"
 
 
 def _actor(spec: ActorSpec) -> Actor:
@@ -418,22 +615,25 @@ def _mentions(b: _Builder, actors: list[ActorSpec]) -> list[Mention]:
     added: list[Hit] = []
     for i, a in enumerate(actors):
         for j, rule in enumerate(a.mentions.exclude):
-            span = _rule_span(b, rule, ("actors", i, "mentions", "exclude", j), a.id)
+            path = ("actors", i, "mentions", "exclude", j)
+            span = _rule_span(b, rule, path, a.id)
             if span is None:
                 continue
             if hits.pop((*span, a.id), None) is None:
                 b.problem(
                     "mention-not-found",
                     f"no automatic mention of {a.id!r} at {rule.text!r} to exclude",
-                    ("actors", i, "mentions", "exclude", j),
+                    path,
                     f"actor {a.id}",
+                    "an exclude rule must designate exactly a mention found from the actor's name or aliases",
                 )
         for j, rule in enumerate(a.mentions.add):
             span = _rule_span(b, rule, ("actors", i, "mentions", "add", j), a.id)
             if span is not None:
                 added.append(Hit(a.id, span[0], span[1], "added"))
     for hit in added:  # an explicit rule wins over any automatic hit it overlaps
-        for key in [k for k in hits if k[0] < hit.end and hit.start < k[1]]:
+        overlapped = [k for k, h in hits.items() if h.method == "alias" and k[0] < hit.end and hit.start < k[1]]
+        for key in overlapped:
             del hits[key]
         hits[(hit.start, hit.end, hit.actor_id)] = hit
     doc_id = b.doc_id
@@ -468,6 +668,9 @@ def _rule_span(b: _Builder, rule: Any, path: tuple, actor_id: str) -> tuple[int,
 # ---------------------------------------------------------------- corpus
 
 
+Where = tuple[str, int | None, int | None]
+
+
 class ActorIndex:
     """Actors across the corpus: one record per id, conflicts and shared Wikidata ids reported."""
 
@@ -476,8 +679,13 @@ class ActorIndex:
     def __init__(self) -> None:
         self.actors: dict[str, Actor] = {}
         self.by_wikidata: dict[str, str] = {}
+        self.defined_at: dict[str, Where] = {}
 
-    def add(self, actor: Actor, where: tuple[str, int | None, int | None]) -> list[Problem]:
+    def _first(self, actor_id: str) -> str:
+        file, line, _ = self.defined_at[actor_id]
+        return f"{file}:{line}" if line is not None else file
+
+    def add(self, actor: Actor, where: Where) -> list[Problem]:
         file, line, col = where
         known = self.actors.get(actor.id)
         if known is None:
@@ -487,7 +695,7 @@ class ActorIndex:
                     return [
                         Problem.make(
                             "wikidata-duplicate",
-                            f"{actor.wikidata} is also the id of actor {other!r}",
+                            f"{actor.wikidata} is also the Wikidata id of actor {other!r} ({self._first(other)})",
                             file=file,
                             line=line,
                             column=col,
@@ -495,13 +703,15 @@ class ActorIndex:
                         )
                     ]
             self.actors[actor.id] = actor
+            self.defined_at[actor.id] = where
             return []
         differs = [f for f in self.IDENTITY if getattr(known, f) != getattr(actor, f)]
         if differs:
+            detail = "; ".join(f"{f}: {getattr(known, f)!r} there, {getattr(actor, f)!r} here" for f in differs)
             return [
                 Problem.make(
                     "actor-conflict",
-                    f"defined with a different {', '.join(differs)} in another document",
+                    f"defined differently at {self._first(actor.id)} ({detail})",
                     file=file,
                     line=line,
                     column=col,
@@ -519,8 +729,18 @@ class ActorIndex:
 
 
 def iter_documents(seeds: Seeds) -> Iterator[DocResult]:
-    for folder in seeds.document_dirs():
-        yield load_document(seeds, folder)
+    """Every document folder in corpus order, loaded; unusable folders come back as results with problems.
+
+    Raises DataError(seeds-empty) when there is no document folder at all.
+    """
+    scanned = scan_document_dirs(seeds.root)
+    if not scanned:
+        raise DataError(_no_documents(seeds.root))
+    for folder, problem in scanned:
+        if problem is not None:
+            yield DocResult(doc_id=folder.name, records=None, problems=[problem])
+        else:
+            yield load_document(seeds, folder)
 
 
 def merge_actors(index: ActorIndex, result: DocResult) -> None:
