@@ -45,11 +45,16 @@ def reports_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except DatapkgError as exc:
             if kwargs.get("output_format") == "json":
-                click.echo(
-                    json.dumps(
-                        {"valid": False, "problems": [p.to_dict() for p in exc.problems]}, indent=2, ensure_ascii=False
-                    )
-                )
+                # Same keys as a validation report, so scripts read usage and data errors alike.
+                errors = [p for p in exc.problems if p.severity == "error"]
+                report = {
+                    "valid": False,
+                    "exit_code": exc.exit_code,
+                    "errors": len(errors),
+                    "warnings": len(exc.problems) - len(errors),
+                    "problems": [p.to_dict() for p in exc.problems],
+                }
+                click.echo(json.dumps(report, indent=2, ensure_ascii=False))
             else:
                 for problem in exc.problems:
                     click.echo(problem.format(), err=True)
@@ -107,6 +112,7 @@ def validate(seeds_dir: Path, output_format: str, strict: bool, check_graph: boo
     help="Where the generated schema files live.",
 )
 @click.option("--check", is_flag=True, help="Do not write; exit 1 if any file differs from what the models give.")
+@reports_errors
 def schema(directory: Path, check: bool) -> None:
     """Generate schema/ (JSON Schemas, table schemas, JSON-LD context, SHACL, vocabulary) from the models.
 
@@ -124,7 +130,13 @@ def schema(directory: Path, check: bool) -> None:
         if not stale:
             click.echo(f"{directory}: up to date")
         sys.exit(int(bool(stale)))
-    for name in schemagen.write(directory):
+    try:
+        written = schemagen.write(directory)
+    except OSError as exc:
+        from .errors import OutputError, Problem
+
+        raise OutputError(Problem.make("output-unwritable", str(exc.strerror), file=str(directory))) from None
+    for name in written:
         click.echo(f"wrote {directory / name}")
 
 
@@ -143,15 +155,242 @@ def schema(directory: Path, check: bool) -> None:
 def build(seeds_dir: Path, out_dir: Path, no_store: bool) -> None:
     """Build the Data Package (CSV + JSON), the RDF graph and the site into build/.
 
+    Everything is written to a temporary directory next to OUT and swapped in when
+    complete; invalid data, an error, Ctrl-C or SIGTERM leave the previous build as it was.
+    Exit status: 0 built, 1 invalid data or unwritable output, 2 usage error.
+
     \b
     Example:
       datapkg build --seeds seeds --out build
+      sha256sum -c --quiet build/SHA256SUMS   # run inside build/: cd build && sha256sum -c SHA256SUMS
     """
+    from .build import Interrupted
     from .build import build as run
     from .emit import BuildOptions
 
-    ctx = run(seeds_dir, out_dir, BuildOptions(store=not no_store))
-    click.echo(f"built {len(ctx.documents)} document(s) into {out_dir}")
+    try:
+        ctx = run(seeds_dir, out_dir, BuildOptions(store=not no_store))
+    except (KeyboardInterrupt, Interrupted) as exc:
+        click.echo(f"interrupted: {out_dir} was left as it was", err=True)
+        sys.exit(128 + getattr(exc, "signum", 2))
+    rows = sum(ctx.counts.get("rows", {}).values())
+    click.echo(f"built {len(ctx.documents)} document(s), {rows} table rows into {out_dir}")
+
+
+STORE_DIR_HELP = "Embedded store directory."
+TIMEOUT_OPTION = click.option(
+    "--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="Seconds to wait for the server."
+)
+AUTH_ENV_OPTION = click.option(
+    "--auth-env",
+    metavar="VAR",
+    help="Environment variable holding user:password (or a bearer token) for the server; "
+    "without it, a netrc file is used if it has the host. Never pass secrets on the command line.",
+)
+
+
+def _endpoint(
+    endpoint: str,
+    auth_env: str | None,
+    timeout: float,
+    retries: int = 3,
+    graph_store: str | None = None,
+    update_url: str | None = None,
+) -> Any:
+    import urllib.parse
+
+    from .sparql import Endpoint, authorization, check_url
+
+    urls = {"--endpoint": endpoint, "--graph-store": graph_store, "--update": update_url}
+    credentials = {}
+    for option, url in urls.items():
+        if url:
+            check_url(url, option)
+            header = authorization(url, auth_env)  # per host: netrc entries differ by host
+            if header:
+                credentials[urllib.parse.urlsplit(url).netloc] = header
+    return Endpoint(
+        query_url=endpoint,
+        update_url=update_url or endpoint,
+        graph_store_url=graph_store,
+        authorization=credentials,
+        timeout=timeout,
+        retries=retries,
+    )
+
+
+@cli.command()
+@click.option(
+    "--build",
+    "build_dir",
+    type=click.Path(path_type=Path),
+    default=Path("build"),
+    show_default=True,
+    help="Build directory; its rdf/<name>.nq is loaded.",
+)
+@click.option("--file", "nquads", type=click.Path(path_type=Path), help="N-Quads file to load instead.")
+@click.option("--store", "store_dir", type=click.Path(path_type=Path), help="Embedded store directory [BUILD/store].")
+@click.option("--endpoint", metavar="URL", help="Load a SPARQL 1.1 server instead; URL of its query endpoint.")
+@click.option("--graph-store", metavar="URL", help="Its Graph Store Protocol URL: each graph is replaced by one PUT.")
+@click.option(
+    "--update", "update_url", metavar="URL", help="Its SPARQL Update URL, used without --graph-store [--endpoint]."
+)
+@AUTH_ENV_OPTION
+@TIMEOUT_OPTION
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 10),
+    default=3,
+    show_default=True,
+    help="Retries per request after connection errors, timeouts and 5xx answers (exponential backoff).",
+)
+@reports_errors
+def load(
+    build_dir: Path,
+    nquads: Path | None,
+    store_dir: Path | None,
+    endpoint: str | None,
+    graph_store: str | None,
+    update_url: str | None,
+    auth_env: str | None,
+    timeout: float,
+    retries: int,
+) -> None:
+    """Load the RDF graph into the embedded store, or into any SPARQL 1.1 server.
+
+    Every document has its own named graph (plus one for the dataset); a server load replaces
+    each graph whole, then counts triples per graph and compares. Loading again is safe.
+    Exit status: 0 loaded, 1 invalid data, 2 usage error, 3 the server failed.
+
+    \b
+    Example:
+      datapkg load                                  # build/rdf/*.nq -> build/store/
+      datapkg load --endpoint http://127.0.0.1:7878/query --graph-store http://127.0.0.1:7878/store
+      datapkg load --endpoint https://db.example.org/sparql --auth-env STORE_AUTH  # $STORE_AUTH=user:password
+    """
+    from .store import STORE_DIR, find_nquads
+
+    if endpoint is None and (graph_store or update_url or auth_env):
+        raise click.UsageError("--graph-store, --update and --auth-env need --endpoint")
+    if endpoint is not None and store_dir:
+        raise click.UsageError("--store and --endpoint exclude each other")
+    source = nquads or find_nquads(build_dir)
+    if endpoint is None:
+        from .store import load as load_embedded
+
+        summary = load_embedded(source, store_dir or build_dir / STORE_DIR)
+        click.echo(f"loaded {source} into {summary.path}: {summary.graphs:,} graphs")
+        return
+    from .sparql import load_endpoint
+
+    target = _endpoint(endpoint, auth_env, timeout, retries, graph_store, update_url)
+    interactive = sys.stderr.isatty()
+
+    def progress(done: int, total: int, graph: str) -> None:
+        if interactive and (done % 50 == 0 or done == total):
+            click.echo(f"\rreplaced {done:,}/{total:,} graphs", err=True, nl=done == total)
+
+    report = load_endpoint(source, target, progress)
+    loaded, expected = sum(report.loaded.values()), report.triples
+    click.echo(
+        f"loaded {len(report.expected):,} graphs into {report.endpoint} ({report.method}); "
+        f"verified {loaded:,}/{expected:,} triples ({report.attempts} requests)"
+    )
+
+
+@cli.command()
+@click.argument("query_or_file")
+@click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(path_type=Path),
+    help="Embedded store directory [build/store].",
+)
+@click.option("--endpoint", metavar="URL", help="Query a SPARQL 1.1 server instead of the embedded store.")
+@click.option(
+    "--format",
+    "result_format",
+    type=click.Choice(["table", "csv", "tsv", "json"]),
+    default="table",
+    show_default=True,
+    help="SELECT/ASK output: a readable table, SPARQL CSV/TSV or JSON results; CONSTRUCT/DESCRIBE print Turtle.",
+)
+@AUTH_ENV_OPTION
+@TIMEOUT_OPTION
+@reports_errors
+def query(
+    query_or_file: str,
+    store_dir: Path | None,
+    endpoint: str | None,
+    result_format: str,
+    auth_env: str | None,
+    timeout: float,
+) -> None:
+    """Run a SPARQL query (text, a .rq file, or - for stdin) on the embedded store or a server.
+
+    The default graph is the union of all graphs (every document's and the dataset's).
+    Exit status: 0 answered, 2 bad query or usage, 3 the server failed.
+
+    \b
+    Example:
+      datapkg query queries/recommendations.rq
+      datapkg query 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }' --format csv
+      datapkg query queries/reasons.rq --endpoint http://127.0.0.1:7878/query --format json
+    """
+    from .queryresults import declared_prefixes, read_query, render
+
+    if endpoint and store_dir:
+        raise click.UsageError("--store and --endpoint exclude each other")
+    if auth_env and not endpoint:
+        raise click.UsageError("--auth-env needs --endpoint")
+    text = read_query(query_or_file, sys.stdin.read() if query_or_file == "-" else None)
+    if endpoint:
+        result = _endpoint(endpoint, auth_env, timeout).query(text)
+    else:
+        from .store import open_store
+        from .store import query as run
+
+        result = run(open_store(store_dir or Path("build/store")), text)
+    click.echo(render(result, result_format, declared_prefixes(text)), nl=False)
+
+
+@cli.command()
+@click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(path_type=Path),
+    default=Path("build/store"),
+    show_default=True,
+    help=STORE_DIR_HELP,
+)
+@click.option("--bind", default="127.0.0.1:7878", show_default=True, help="Host and port to listen on.")
+@reports_errors
+def serve(store_dir: Path, bind: str) -> None:
+    """Serve the embedded store read-only with Oxigraph's SPARQL server and its query UI.
+
+    Runs `oxigraph serve-read-only` (pip install oxigraph) with the union of all graphs as
+    default graph; stop it with Ctrl-C (or SIGTERM).
+
+    \b
+    Example:
+      datapkg serve --bind 127.0.0.1:7878
+      datapkg query queries/reasons.rq --endpoint http://127.0.0.1:7878/query
+    """
+    import os
+    import shutil
+
+    from .errors import Problem, UsageError
+    from .store import open_store
+
+    open_store(store_dir)  # a clear message now rather than the server's error later
+    binary = shutil.which("oxigraph")
+    if binary is None:
+        raise UsageError(Problem.make("store-server-missing", "the `oxigraph` command is not on PATH"))
+    click.echo(f"serving {store_dir} at http://{bind}/ (SPARQL endpoint http://{bind}/query)", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # exec: signals (Ctrl-C, SIGTERM) reach the server directly
+    os.execv(binary, [binary, "serve-read-only", "--location", str(store_dir), "--bind", bind, "--union-default-graph"])
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ CODES: dict[str, Code] = {
     "seeds-missing": Code("Seeds directory missing", "pass --seeds DIR pointing at a folder with dataset.yaml"),
     "seeds-empty": Code("No documents in seeds", "add a folder seeds/<doc-id>/ with essay.txt and annotations.yaml"),
     "file-missing": Code("Required file missing", "each document folder needs essay.txt and annotations.yaml"),
+    "file-unreadable": Code("File cannot be read", "check the permissions of the file or folder"),
     "file-too-large": Code("File too large", "raise limits.max_file_bytes in dataset.yaml if this is intended"),
     "path-unsafe": Code(
         "Path escapes the seeds directory", "replace the symlink or '..' path by a real file inside seeds/"
@@ -86,6 +87,74 @@ CODES: dict[str, Code] = {
     "output-unwritable": Code(
         "Output directory cannot be written", "check permissions and free space of the output directory"
     ),
+    # build output (issue 4): the swap replaces --out whole, so it must be a previous build
+    "output-overlaps-seeds": Code(
+        "Output directory overlaps the seeds", "pass an --out directory outside the seeds (default: build/)"
+    ),
+    "output-not-a-build": Code(
+        "Output path is not a previous build",
+        "pass --out pointing at a new or empty directory, or at an earlier build (it has SHA256SUMS)",
+    ),
+    # RDF graph (issue 5): SHACL shapes of schema/shapes.ttl
+    "shacl-violation": Code(
+        "RDF graph breaks a SHACL shape",
+        "the record named by the message lacks or misuses a field the graph needs; see schema/shapes.ttl",
+    ),
+    # store (issue 6): embedded store, SPARQL servers, queries; server faults exit 3
+    "rdf-missing": Code("No N-Quads file to load", "run `datapkg build` first, or pass --file FILE.nq"),
+    "rdf-invalid": Code("N-Quads file cannot be parsed", "rebuild it with `datapkg build`"),
+    "rdf-default-graph": Code(
+        "Triples outside named graphs", "every triple belongs in a document graph or the dataset graph"
+    ),
+    "store-missing": Code("No embedded store", "run `datapkg build` (or `datapkg load`) first, or pass --store DIR"),
+    "store-open-failed": Code(
+        "Embedded store cannot be opened", "another process may be writing it; stop it, or rebuild with `datapkg load`"
+    ),
+    "store-server-missing": Code(
+        "Oxigraph server not installed", "pip install oxigraph (it provides `oxigraph serve`)"
+    ),
+    "query-missing": Code("Query file not found", "pass a .rq file that exists, or the query text itself"),
+    "query-invalid": Code("SPARQL query is invalid", "fix the query at the position shown"),
+    "query-update": Code(
+        "Query would change data", "datapkg query runs SELECT, ASK, CONSTRUCT and DESCRIBE; load data with datapkg load"
+    ),
+    "store-credentials-in-url": Code(
+        "Credentials in a URL", "remove user:password@ from the URL; use --auth-env VAR or a netrc file"
+    ),
+    "store-auth-env-missing": Code(
+        "Credential variable not set", "export the variable named by --auth-env (user:password or a token)"
+    ),
+    "store-auth-env-invalid": Code(
+        "Credential variable unusable", "it must hold user:password or a token, on one line"
+    ),
+    "store-netrc-invalid": Code("netrc file cannot be parsed", "fix the netrc file at the line shown"),
+    "store-unreachable": Code(
+        "Triple store unreachable", "check the URL and that the server runs; loading again is safe (idempotent)"
+    ),
+    "store-timeout": Code(
+        "Triple store did not answer in time", "raise --timeout or check the server; loading again is safe"
+    ),
+    "store-server-error": Code(
+        "Triple store failed or is overloaded (HTTP 5xx, 408, 429)", "see the server's log; loading again is safe"
+    ),
+    "store-auth": Code(
+        "Triple store refused the credentials",
+        "set the variable named by --auth-env (user:password or a token) or add the host to your netrc file",
+    ),
+    "store-rejected": Code(
+        "Triple store rejected the request",
+        "check --endpoint, --graph-store and --update, and the server's permissions",
+    ),
+    "store-response-invalid": Code(
+        "Unexpected answer from the triple store", "check that --endpoint is the server's SPARQL query URL"
+    ),
+    "store-verify-mismatch": Code(
+        "Triple counts differ after loading", "load again; if counts still differ, see the server's log"
+    ),
+    # site (issue 9): argument maps are laid out by Graphviz
+    "graphviz-missing": Code(
+        "Graphviz not installed", "install it (apt-get install graphviz); the site's argument maps are drawn with dot"
+    ),
     # warnings
     "sentence-uncovered": Code(
         "Sentence not covered by any unit", "annotate it as a claim (role: background if nothing else)", "warning"
@@ -135,6 +204,7 @@ class Problem:
         return ":".join(parts)
 
     def format(self) -> str:
+        """One line: `file:line:column: [warning: ]subject: message; hint [code]`."""
         loc = self.location()
         text = f"{loc}: " if loc else ""
         if self.severity == "warning":
@@ -144,12 +214,24 @@ class Problem:
         text += self.message
         if self.hint:
             text += f"; {self.hint}"
-        return f"{text} [{self.code}]"
+        return _one_line(f"{text} [{self.code}]")
 
     def to_dict(self) -> dict[str, object]:
-        data = asdict(self)
+        data = {
+            k: v.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(v, str) else v
+            for k, v in asdict(self).items()
+        }
         data["title"] = self.title
         return data
+
+
+_CONTROL = {i: f"\\x{i:02x}" for i in [*range(0x20), 0x7F]} | {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
+_CONTROL |= {0x2028: "\\u2028", 0x2029: "\\u2029", 0x85: "\\x85"}
+
+
+def _one_line(text: str) -> str:
+    """Escape line breaks and control characters (quotes from the text may hold them) and lone surrogates."""
+    return text.translate(_CONTROL).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class DatapkgError(Exception):
@@ -174,3 +256,66 @@ class UsageError(DatapkgError):
 
 class OutputError(DatapkgError):
     """An output directory cannot be written (read-only, disk full)."""
+
+
+# ---------------------------------------------------------------- documentation (issue 8)
+
+README_BEGIN = "<!-- error-codes: generated by `python -m datapkg.errors --readme README.md`; do not edit -->"
+README_END = "<!-- /error-codes -->"
+
+
+def code_groups() -> list[tuple[str, list[str]]]:
+    """Codes under the comment headings of CODES in this file, in order (for the README table)."""
+    import re
+    from pathlib import Path
+
+    groups: list[tuple[str, list[str]]] = []
+    inside = False
+    for line in Path(__file__).read_text(encoding="utf-8").splitlines():
+        if line.startswith("CODES: dict[str, Code] = {"):
+            inside = True
+        elif inside and line == "}":
+            break
+        elif inside and (heading := re.match(r"^    # (.+)$", line)):
+            groups.append((heading.group(1), []))
+        elif inside and (code := re.match(r'^    "([a-z0-9-]+)": Code\(', line)):
+            if not groups:
+                groups.append(("", []))
+            groups[-1][1].append(code.group(1))
+    return groups
+
+
+def code_table() -> str:
+    """The README's error code table, generated from CODES (a test compares it with README.md)."""
+    rows = [README_BEGIN, "", "| Code | Meaning | What to do |", "|---|---|---|"]
+    for heading, codes in code_groups():
+        if heading:
+            rows.append(f"| **{heading}** | | |")
+        for name in codes:
+            code = CODES[name]
+            title = code.title.replace("<", "&lt;") + (" (warning)" if code.severity == "warning" else "")
+            hint = code.hint.replace("|", "\\|").replace("<", "&lt;")  # Markdown: no pipes, no tags
+            rows.append(f"| `{name}` | {title} | {hint} |")
+    return "\n".join([*rows, "", README_END])
+
+
+def update_readme(path: str) -> bool:
+    """Replace the generated table in README.md; True when the file changed."""
+    from pathlib import Path
+
+    readme = Path(path)
+    text = readme.read_text(encoding="utf-8")
+    begin, end = text.index(README_BEGIN), text.index(README_END) + len(README_END)
+    new = text[:begin] + code_table() + text[end:]
+    if new != text:
+        readme.write_text(new, encoding="utf-8", newline="\n")
+    return new != text
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:2] == ["--readme"]:
+        print("updated" if update_readme(sys.argv[2]) else "up to date")
+    else:
+        print(code_table())

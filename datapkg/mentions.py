@@ -1,4 +1,12 @@
-"""Actor mentions: found from names and aliases, corrected by explicit rules."""
+"""Actor mentions: found from names and aliases, corrected by explicit rules.
+
+A surface form matches as a whole word (no word character right before or after
+it); where several overlap, the leftmost wins and, at the same place, the
+longest ('Pakistan Taliban' beats 'Pakistan'), which is what a regex alternation
+ordered longest first would give. The search walks the text's words once and
+looks surfaces up by their first word and length, so its cost grows with the
+number of distinct alias lengths, not with the number of aliases.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,8 @@ from dataclasses import dataclass
 
 from .anchor import AnchorFailure, Text
 from .model import MentionSpec
+
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -18,17 +28,53 @@ class Hit:
 
 
 def surface_pattern(surfaces: list[str]) -> re.Pattern[str]:
-    """Whole-word alternation, longest first, so 'Pakistan Taliban' beats 'Pakistan'."""
+    """Whole-word alternation, longest first: the reference semantics of `find_alias_hits` (used in tests)."""
     ordered = sorted(set(surfaces), key=lambda s: (-len(s), s))
     body = "|".join(re.escape(s) for s in ordered)
     return re.compile(rf"(?<!\w)(?:{body})(?!\w)")
 
 
+def _is_word_at(text: str, i: int) -> bool:
+    return 0 <= i < len(text) and _WORD.match(text, i) is not None
+
+
 def find_alias_hits(text: Text, surface_to_actor: dict[str, str]) -> list[Hit]:
-    if not surface_to_actor:
-        return []
-    pattern = surface_pattern(list(surface_to_actor))
-    return [Hit(surface_to_actor[m.group(0)], m.start(), m.end(), "alias") for m in pattern.finditer(text.value)]
+    """Whole-word occurrences of every surface, leftmost-longest and non-overlapping."""
+    value = text.value
+    # Surfaces grouped by their first word, then by length: at a word, one dict lookup per distinct length.
+    by_first_word: dict[str, dict[int, set[str]]] = {}
+    other: list[str] = []  # surfaces that do not start with a word character
+    for surface in surface_to_actor:
+        first = _WORD.match(surface)
+        if first:
+            by_first_word.setdefault(first.group(), {}).setdefault(len(surface), set()).add(surface)
+        else:
+            other.append(surface)
+    candidates: list[tuple[int, int, str]] = []  # (start, -length, surface)
+    if by_first_word:
+        for m in _WORD.finditer(value):
+            group = by_first_word.get(m.group())
+            if group is None:
+                continue
+            start = m.start()
+            for length, surfaces in group.items():
+                piece = value[start : start + length]
+                if piece in surfaces and not _is_word_at(value, start + length):
+                    candidates.append((start, -length, piece))
+    for surface in other:
+        pos = value.find(surface)
+        while pos != -1:
+            end = pos + len(surface)
+            if not _is_word_at(value, pos - 1) and not _is_word_at(value, end):
+                candidates.append((pos, -len(surface), surface))
+            pos = value.find(surface, pos + 1)
+    candidates.sort()
+    hits, reached = [], 0
+    for start, neg_len, surface in candidates:
+        if start >= reached:
+            hits.append(Hit(surface_to_actor[surface], start, start - neg_len, "alias"))
+            reached = start - neg_len
+    return hits
 
 
 def locate_mention(text: Text, spec: MentionSpec) -> tuple[int, int]:
@@ -39,7 +85,11 @@ def locate_mention(text: Text, spec: MentionSpec) -> tuple[int, int]:
     inner = Text(text.value[begin:end])
     hits = inner.find_all(spec.text)
     if not hits:
-        raise AnchorFailure("mention-not-found", f"{spec.text!r} does not occur inside {spec.within!r}")
+        raise AnchorFailure(
+            "mention-not-found",
+            f"{spec.text!r} does not occur inside {spec.within!r}",
+            "`text` must be part of the `within` quote",
+        )
     if len(hits) > 1:
         raise AnchorFailure(
             "quote-ambiguous",

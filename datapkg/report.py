@@ -46,6 +46,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         return {
             "valid": self.valid,
+            "exit_code": int(not self.valid),
             "strict": self.strict,
             "errors": len(self.errors),
             "warnings": len(self.warnings),

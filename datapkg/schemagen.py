@@ -14,6 +14,10 @@ _GENERATORS: dict[str, Callable[[], str]] = {}
 # Modules that register generators for their own outputs (imported lazily).
 PROVIDERS = [
     "datapkg.schemagen",
+    "datapkg.tableschema",  # schema/tables/*.schema.json
+    "datapkg.emit.jsondoc",  # schema/dataset.schema.json
+    "datapkg.emit.jsonld",  # schema/context.jsonld
+    "datapkg.vocabfiles",  # schema/vocab.ttl, schema/shapes.ttl
 ]
 
 
@@ -39,6 +43,7 @@ def write(directory: Path = SCHEMA_DIR) -> list[str]:
     directory.mkdir(parents=True, exist_ok=True)
     files = generate_all()
     for name, content in files.items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)  # e.g. tables/<name>.schema.json
         (directory / name).write_text(content, encoding="utf-8", newline="\n")
     return sorted(files)
 

@@ -61,9 +61,17 @@ def display_path(path: Path) -> str:
 # ---------------------------------------------------------------- files
 
 
+def resolve(path: Path) -> Path:
+    """`path` with every symlink and '..' resolved; a symlink loop is reported, not raised."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as exc:  # Python 3.11 raises RuntimeError for loops, 3.13 OSError
+        raise DataError(Problem.make("file-unreadable", f"{path.name}: {exc}", file=display_path(path))) from None
+
+
 def is_inside(path: Path, root: Path) -> bool:
     """Does `path`, with every symlink and '..' resolved, lie inside `root`?"""
-    real, real_root = path.resolve(), root.resolve()
+    real, real_root = resolve(path), resolve(root)
     return real == real_root or real_root in real.parents
 
 
@@ -75,7 +83,7 @@ def read_bytes(path: Path, root: Path, limit: int) -> bytes:
     if not path.is_file():
         what = "is not a regular file" if path.exists() else "not found"
         raise DataError(Problem.make("file-missing", f"{path.name} {what}", file=shown))
-    real = path.resolve()
+    real = resolve(path)
     try:
         size = real.stat().st_size
         if size > limit:

@@ -1,0 +1,381 @@
+"""Benchmark `datapkg build` on generated corpora against the pyoxigraph floor, in one run.
+
+    python benchmarks/run.py                          # 100, 1,000 and 10,000 documents
+    python benchmarks/run.py --sizes 100,1000 --jobs 2 --keep --workdir /tmp/bench
+
+For each corpus size it measures, each command in a fresh process:
+  - generating the corpus (benchmarks/make_corpus.py; reused from --workdir when present);
+  - optionally `datapkg validate --strict` (--validate): the loader alone;
+  - `datapkg build [--jobs N] --no-store [--force] [--quiet]`: wall time and peak memory of all its
+    processes (sum of the RSS of the process tree, sampled every 0.1 s, and the largest single
+    process from getrusage(RUSAGE_CHILDREN));
+  - output triples (lines of the N-Triples file) → documents/s and triples/s;
+  - the floor: pyoxigraph parsing that N-Triples file into memory, then serialising the same
+    triples back to N-Triples (timed alone); the build's time over the floor is the ratio to beat;
+  - the embedded store on its own (--store): datapkg.store.load vs pyoxigraph's bulk loader on the
+    same N-Quads file, each in a fresh process;
+  - optionally `frictionless validate` of the package (--frictionless);
+  - a rebuild with nothing changed when the build has an incremental cache (--force exists).
+Then the scaling ratios time(largest)/time(previous) and RSS(largest)/RSS(previous); it prints a
+table and writes benchmarks/results.json. Flags the build does not have yet are left out (read
+from `datapkg build --help`) and listed in the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import make_corpus  # noqa: E402  (benchmarks/ is not a package)
+
+RESULTS = HERE / "results.json"
+FLOOR_SAMPLE = 2_000_000  # triples held in memory for the serialisation floor
+DATAPKG = [sys.executable, "-m", "datapkg.cli"]
+TARGETS = {
+    "triples_per_s": 100_000,
+    "peak_rss_bytes": 1 << 30,
+    "rss_growth": 2.0,
+    "scaling": 11.0,
+    "floor_ratio": 5.0,
+    "store_ratio": 1.3,
+}
+
+# Runs COMMAND (argv as JSON) and prints one JSON line: wall seconds, exit code, CPU seconds of all
+# descendants, peak RSS of the whole process tree (summed, sampled every 0.1 s; the tree is re-read
+# every 0.5 s after the first second, so short-lived children may be missed), and the largest single
+# descendant's peak RSS (getrusage: exact). It runs in a fresh interpreter so that RUSAGE_CHILDREN
+# covers this one command only.
+_MEASURE = r"""
+import json, os, resource, subprocess, sys, time
+cmd, stdout, stderr = json.loads(sys.argv[1])
+page = os.sysconf("SC_PAGE_SIZE")
+
+def descendants(root):
+    # One pass over /proc costs a few ms: not at every sample.
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            children.setdefault(int(stat[stat.rindex(b")") + 2 :].split()[1]), []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, ()))
+    return found
+
+def rss(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * page
+        except OSError:
+            pass
+    return total
+
+with open(stdout, "wb") as out, open(stderr, "wb") as err:
+    began = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+    peak, tick, pids = 0, 0, [proc.pid]
+    while proc.poll() is None:
+        if tick < 10 or tick % 5 == 0:  # workers start early; later, twice a second is enough
+            pids = descendants(proc.pid)
+        peak = max(peak, rss(pids))
+        tick += 1
+        time.sleep(0.1)
+    wall = time.perf_counter() - began
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({
+    "wall_s": wall,
+    "exit": proc.returncode,
+    "peak_rss_tree_bytes": peak,
+    "max_rss_single_bytes": usage.ru_maxrss * 1024,
+    "cpu_s": usage.ru_utime + usage.ru_stime,
+}))
+"""
+
+
+def measure(cmd: list[str], log: Path) -> dict[str, Any]:
+    """Run `cmd` in a fresh measuring process; its output goes to log.out / log.err."""
+    out, err = log.with_suffix(".out"), log.with_suffix(".err")
+    load_before = os.getloadavg()[0]
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, json.dumps([cmd, str(out), str(err)])],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(done.stdout)
+    result["load_before"] = load_before  # other work on the machine makes wall time exceed CPU time
+    if result["exit"] != 0:
+        tail = err.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
+        result["error"] = "\n".join(tail)
+    return result
+
+
+def build_flags() -> set[str]:
+    """The options `datapkg build` has now (the orchestrator grows --jobs, --force, --quiet …)."""
+    help_text = subprocess.run([*DATAPKG, "build", "--help"], capture_output=True, text=True, check=True).stdout
+    options = set(re.findall(r"^\s+(?:-\w, )?(--[\w-]+)", help_text, flags=re.MULTILINE))
+    return options & {"--jobs", "--no-store", "--force", "--quiet"}
+
+
+def find_rdf(out: Path, suffix: str) -> Path | None:
+    """The main RDF file with `suffix` in a build: the largest one (there may be per-document files)."""
+    files = sorted(out.rglob(f"*{suffix}"), key=lambda p: (-p.stat().st_size, str(p)))
+    return files[0] if files else None
+
+
+def count_statements(path: Path) -> int:
+    n = 0
+    with open(path, "rb") as f:
+        for line in f:
+            if line.strip() and not line.startswith(b"#"):
+                n += 1
+    return n
+
+
+def pyoxigraph_floor(nt: Path, total: int) -> dict[str, float]:
+    """pyoxigraph on the build's own triples: parse into memory, then serialise them back (the floor).
+
+    At most FLOOR_SAMPLE triples are held in memory (10,000 documents give tens of millions);
+    serialising is linear, so the floor for all `total` triples is extrapolated from the sample's rate.
+    """
+    import pyoxigraph
+
+    fmt = pyoxigraph.RdfFormat.N_TRIPLES
+    with open(nt, "rb") as f:
+        sample = b"".join(itertools.islice(f, FLOOR_SAMPLE))
+    began = time.perf_counter()
+    triples = list(pyoxigraph.parse(sample, format=fmt))
+    parse_s = time.perf_counter() - began
+    began, cpu = time.perf_counter(), time.process_time()
+    data = pyoxigraph.serialize(triples, format=fmt)
+    serialize_s, serialize_cpu_s = time.perf_counter() - began, time.process_time() - cpu
+    assert data is not None and data.count(b"\n") == len(triples)
+    scale = total / max(1, len(triples))
+    floor = {
+        "sample_triples": len(triples),
+        "parse_s": parse_s * scale,
+        "serialize_s": serialize_s * scale,
+        "serialize_cpu_s": serialize_cpu_s * scale,
+    }
+    del triples, data, sample
+    return floor
+
+
+# The embedded store on its own: datapkg's loader vs pyoxigraph's bulk loader, same N-Quads file.
+STORE_LOAD = (
+    "import sys; from pathlib import Path; from datapkg.store import load; load(Path(sys.argv[1]), Path(sys.argv[2]))"
+)
+BULK_LOAD = (
+    "import sys, pyoxigraph; s = pyoxigraph.Store(sys.argv[2]); "
+    "s.bulk_load(path=sys.argv[1], format=pyoxigraph.RdfFormat.N_QUADS); s.flush()"
+)
+
+
+def store_vs_bulk_load(nq: Path, workdir: Path, log: Path) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for name, code in (("store_load", STORE_LOAD), ("bulk_load", BULK_LOAD)):
+        target = workdir / f"store-{name}"
+        shutil.rmtree(target, ignore_errors=True)
+        results[name] = measure([sys.executable, "-c", code, str(nq), str(target)], log.with_name(f"{log.name}-{name}"))
+        shutil.rmtree(target, ignore_errors=True)
+    if results["store_load"]["exit"] == 0 and results["bulk_load"]["exit"] == 0:
+        results["store_ratio"] = results["store_load"]["wall_s"] / results["bulk_load"]["wall_s"]
+    return results
+
+
+def bench_size(size: int, args: argparse.Namespace, flags: set[str], workdir: Path) -> dict[str, Any]:
+    row: dict[str, Any] = {"docs": size}
+    corpus = workdir / f"corpus-{size}-seed{args.seed}"
+    info = make_corpus.corpus_info(corpus)
+    if info is None or info["docs"] != size or info["seed"] != args.seed:
+        began = time.perf_counter()
+        info = make_corpus.make_corpus(corpus, size, args.seed, jobs=args.jobs or os.cpu_count() or 1)
+        row["generate_s"] = time.perf_counter() - began
+    row["corpus"] = {k: round(v / size, 2) for k, v in info["totals"].items()}
+    logs = workdir / "logs"
+    logs.mkdir(exist_ok=True)
+
+    if args.validate:
+        v = measure([*DATAPKG, "validate", "--seeds", str(corpus), "--strict"], logs / f"validate-{size}")
+        row["validate"] = v
+        row["validate"]["docs_per_s"] = size / v["wall_s"]
+        row["validate"]["docs_per_cpu_s"] = size / max(v["cpu_s"], 1e-9)
+
+    out = workdir / f"build-{size}"
+    base = [*DATAPKG, "build", "--seeds", str(corpus), "--out", str(out)]
+    base += [f"--jobs={args.jobs}"] if args.jobs and "--jobs" in flags else []
+    base += ["--quiet"] if "--quiet" in flags else []
+    full = base + (["--force"] if "--force" in flags else [])
+    b = measure(full + (["--no-store"] if "--no-store" in flags else []), logs / f"build-{size}")
+    row["build"] = b
+    if b["exit"] != 0:
+        return row
+    row["docs_per_s"] = size / b["wall_s"]
+    nt, nq = find_rdf(out, ".nt"), find_rdf(out, ".nq")
+    if nt is not None:
+        row["triples"] = count_statements(nt)
+        row["nt_bytes"] = nt.stat().st_size
+        row["triples_per_s"] = row["triples"] / b["wall_s"]
+        floor = pyoxigraph_floor(nt, row["triples"])
+        row["floor"] = floor
+        row["floor_ratio"] = b["wall_s"] / floor["serialize_s"]
+    if nq is not None:
+        row["quads"] = count_statements(nq)
+    if "--force" in flags:  # the cache is warm now: nothing changed, so this should be quick
+        r = measure(base + (["--no-store"] if "--no-store" in flags else []), logs / f"rebuild-{size}")
+        row["rebuild"] = r
+        row["rebuild_ratio"] = r["wall_s"] / b["wall_s"]
+    if args.store and nq is not None:
+        row.update(store_vs_bulk_load(nq, workdir, logs / f"store-{size}"))
+    if args.frictionless:
+        descriptor = out / "datapackage.json"
+        row["frictionless"] = measure(["frictionless", "validate", str(descriptor)], logs / f"frictionless-{size}")
+    if not args.keep:
+        shutil.rmtree(out, ignore_errors=True)
+    return row
+
+
+def scaling(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Ratios of the largest corpus to the next smaller one (time(10,000)/time(1,000) by default)."""
+    done = [r for r in rows if r.get("build", {}).get("exit") == 0]
+    if len(done) < 2:
+        return {}
+    small, big = done[-2], done[-1]
+    return {
+        "from_docs": small["docs"],
+        "to_docs": big["docs"],
+        "size_ratio": big["docs"] / small["docs"],
+        "time_ratio": big["build"]["wall_s"] / small["build"]["wall_s"],
+        "rss_ratio": big["build"]["peak_rss_tree_bytes"] / max(1, small["build"]["peak_rss_tree_bytes"]),
+    }
+
+
+def _fmt(value: Any, spec: str = ",.0f") -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def table(rows: list[dict[str, Any]], scale: dict[str, Any]) -> str:
+    head = (
+        f"{'docs':>7} {'gen s':>6} {'valid. docs/s':>13} {'build s':>8} {'docs/s':>7} {'triples':>10} "
+        f"{'triples/s':>10} {'cpu s':>7} {'peak RSS MiB':>12} {'floor s':>8} {'×floor':>7} {'rebuild':>8} {'store ×':>8}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        b = r.get("build", {})
+        lines.append(
+            f"{r['docs']:>7,} {_fmt(r.get('generate_s'), '.1f'):>6} "
+            f"{_fmt(r.get('validate', {}).get('docs_per_s'), ',.0f'):>13} "
+            f"{_fmt(b.get('wall_s'), '.2f'):>8} {_fmt(r.get('docs_per_s')):>7} {_fmt(r.get('triples')):>10} "
+            f"{_fmt(r.get('triples_per_s')):>10} {_fmt(b.get('cpu_s'), '.1f'):>7} "
+            f"{_fmt(b.get('peak_rss_tree_bytes', 0) / 2**20, ',.0f'):>12} "
+            f"{_fmt(r.get('floor', {}).get('serialize_s'), '.2f'):>8} {_fmt(r.get('floor_ratio'), '.1f'):>7} "
+            f"{_fmt(r.get('rebuild_ratio'), '.0%'):>8} {_fmt(r.get('store_ratio'), '.2f'):>8}"
+        )
+        if b.get("error"):
+            lines.append(f"        build failed (exit {b['exit']}): {b['error']}")
+    for r in rows:
+        if "frictionless" in r:
+            f = r["frictionless"]
+            lines.append(f"frictionless validate ({r['docs']:,} docs): {f['wall_s']:.1f}s, exit {f['exit']}")
+    busy = [r["docs"] for r in rows if r.get("build", {}).get("load_before", 0) > (os.cpu_count() or 1) / 2]
+    if busy:
+        lines.append(f"warning: the machine was busy before the build of {busy} documents; wall times are inflated")
+    if scale:
+        lines.append(
+            f"scaling {scale['from_docs']:,} → {scale['to_docs']:,} docs (×{scale['size_ratio']:.0f}): "
+            f"time ×{scale['time_ratio']:.2f} (target ≤ {TARGETS['scaling']:g}), "
+            f"peak RSS ×{scale['rss_ratio']:.2f} (target < {TARGETS['rss_growth']:g})"
+        )
+    return "\n".join(lines)
+
+
+def verdicts(rows: list[dict[str, Any]], scale: dict[str, Any]) -> dict[str, bool | None]:
+    """Each target of issue 7, judged on the largest corpus measured (None: not measured)."""
+    big = next((r for r in reversed(rows) if r.get("build", {}).get("exit") == 0), None)
+    if big is None:
+        return {}
+    return {
+        "triples_per_s >= 100k": big["triples_per_s"] >= TARGETS["triples_per_s"] if "triples_per_s" in big else None,
+        "peak RSS < 1 GiB": big["build"]["peak_rss_tree_bytes"] < TARGETS["peak_rss_bytes"],
+        "RSS growth < 2x": scale["rss_ratio"] < TARGETS["rss_growth"] if scale else None,
+        "scaling <= 11": scale["time_ratio"] <= TARGETS["scaling"] if scale else None,
+        "build <= 5x floor": big["floor_ratio"] <= TARGETS["floor_ratio"] if "floor_ratio" in big else None,
+        "store <= 1.3x bulk load": big["store_ratio"] <= TARGETS["store_ratio"] if "store_ratio" in big else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Benchmark datapkg build on generated corpora against pyoxigraph.",
+        epilog="Example: python benchmarks/run.py --sizes 100,1000,10000 --jobs 2",
+    )
+    parser.add_argument("--sizes", default="100,1000,10000", help="corpus sizes, comma-separated")
+    parser.add_argument("--jobs", type=int, default=None, help="passed to datapkg build --jobs (default: its own)")
+    parser.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
+    parser.add_argument("--workdir", type=Path, help="where corpora and builds go (default: a temporary folder)")
+    parser.add_argument("--keep", action="store_true", help="keep corpora and builds (the workdir) afterwards")
+    parser.add_argument("--validate", action="store_true", help="also time datapkg validate --strict (the loader)")
+    parser.add_argument("--store", action="store_true", help="also time datapkg's store load vs pyoxigraph bulk load")
+    parser.add_argument("--frictionless", action="store_true", help="also time frictionless validate")
+    parser.add_argument("--results", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
+    args = parser.parse_args(argv)
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+
+    flags = build_flags()
+    missing = sorted({"--jobs", "--no-store", "--force", "--quiet"} - flags)
+    if missing:
+        print(f"note: datapkg build has no {', '.join(missing)} yet; measuring without", file=sys.stderr)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="datapkg-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    try:
+        for size in sizes:
+            print(f"… {size:,} documents", file=sys.stderr, flush=True)
+            rows.append(bench_size(size, args, flags, workdir))
+    finally:
+        if not args.keep and args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    scale = scaling(rows)
+    results = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "build_flags": sorted(flags),
+        "missing_build_flags": missing,
+        "jobs": args.jobs,
+        "seed": args.seed,
+        "targets": TARGETS,
+        "sizes": rows,
+        "scaling": scale,
+        "verdicts": verdicts(rows, scale),
+    }
+    args.results.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(table(rows, scale))
+    for name, ok in results["verdicts"].items():
+        print(f"  {'—' if ok is None else 'ok  ' if ok else 'MISS'} {name}")
+    print(f"wrote {args.results}")
+    return 0 if all(r.get("build", {}).get("exit") == 0 for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""build/datapackage.json: the Frictionless Data Package (v2) that describes the release.
+
+Written by us from the table definitions (`datapkg.tableschema`), not inferred: one
+`table` resource per CSV with dialect, Table Schema, bytes and SHA-256, plus the other
+data files present at this point of the build (the JSON document, the RDF files) as
+plain resources. Hashes come from `files.digest`, the same bytes SHA256SUMS hashes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ..config import DatasetSpec
+from ..model import DocumentRecords
+from ..tableschema import DIALECT, TABLES, Table
+from . import Sink
+from .files import (
+    CHECKSUMS_FILE,
+    DIST_DIR,
+    SITE_DIR,
+    STORE_DIR,
+    artefacts,
+    describe,
+    described,
+    digest,
+    file_format,
+    is_text,
+    media_type,
+)
+
+PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+FILE_NAME = "datapackage.json"
+CSVW_FILE = "csv-metadata.json"
+# Not data: descriptors of the package and of its files (schema/), and outputs made after it.
+NOT_RESOURCES = {FILE_NAME, CSVW_FILE, CHECKSUMS_FILE, "README.md", "schema", DIST_DIR, SITE_DIR, STORE_DIR}
+_URL = re.compile(r"^(https?|ftp)://\S+$")
+
+
+def created_datetime(created: str) -> str:
+    """The profile wants an RFC 3339 date-time; dataset.yaml may give a date (midnight UTC then)."""
+    return created if "T" in created else f"{created}T00:00:00Z"
+
+
+def package_head(ds: DatasetSpec) -> dict[str, Any]:
+    """Package-level properties from dataset.yaml, in the order the spec lists them."""
+    head: dict[str, Any] = {
+        "$schema": PROFILE,
+        "name": ds.name,
+        "id": ds.base_iri,
+        "title": ds.title,
+        "description": ds.description,
+    }
+    if ds.homepage:
+        head["homepage"] = ds.homepage
+    head["version"] = ds.version
+    head["created"] = created_datetime(ds.created)
+    head["licenses"] = [lic.model_dump(exclude_none=True) for lic in ds.licenses]
+    head["contributors"] = [c.model_dump(exclude_none=True) for c in ds.contributors]
+    if ds.keywords:
+        head["keywords"] = list(ds.keywords)
+    return head
+
+
+def source_of(records: DocumentRecords) -> dict[str, str]:
+    """A `sources` entry for one essay: its title (and author, date) and URL when it is a URL."""
+    doc = records.document
+    title = doc.title
+    details = [x for x in (doc.author, doc.publisher, doc.date) if x]
+    if details:
+        title += f" ({', '.join(details)})"
+    source = {"title": f"{title} [document {doc.id}]"}
+    if doc.url and _URL.match(doc.url):
+        source["path"] = doc.url
+    return source
+
+
+def table_resource(table: Table, bytes_: int, sha256: str) -> dict[str, Any]:
+    return {
+        "name": table.name,
+        "type": "table",
+        "path": table.path,
+        "title": table.title,
+        "description": table.description,
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "bytes": bytes_,
+        "hash": f"sha256:{sha256}",
+        "dialect": dict(DIALECT),
+        "schema": table.descriptor(),
+    }
+
+
+def resource_name(path: str) -> str:
+    """A resource name for a non-table file: its path with / and . as - (e.g. rdf-argument-essays-ttl)."""
+    return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
+
+
+class DataPackageSink(Sink):
+    name = "datapackage"
+
+    def __init__(self, ctx: Any) -> None:
+        super().__init__(ctx)
+        self.sources: list[dict[str, str]] = []
+
+    def render(self, records: DocumentRecords) -> dict[str, str]:
+        return source_of(records)
+
+    def write(self, rendered: dict[str, str]) -> None:
+        self.sources.append(rendered)
+
+    def finish(self, actors: Any) -> None:
+        self.ctx.path(FILE_NAME).write_text(
+            json.dumps(self.descriptor(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8", newline="\n"
+        )
+        describe(
+            self.ctx,
+            FILE_NAME,
+            "Data Package descriptor",
+            "Frictionless Data Package v2: every data file with its size and SHA-256, and a Table Schema "
+            "(types, constraints, primary and foreign keys) for every table.",
+        )
+
+    def descriptor(self) -> dict[str, Any]:
+        out = package_head(self.ctx.dataset)
+        out["sources"] = self.sources
+        resources = []
+        for table in TABLES:
+            d = digest(self.ctx, table.path)
+            resources.append(table_resource(table, d.bytes, d.sha256))
+        tables = {t.path for t in TABLES}
+        info = described(self.ctx)
+        for path in artefacts(self.ctx.out, exclude=NOT_RESOURCES):
+            if path in tables:
+                continue
+            d = digest(self.ctx, path)
+            resource: dict[str, Any] = {"name": resource_name(path), "path": path}
+            if path in info:
+                resource["title"] = info[path].title
+                resource["description"] = info[path].description
+            media = info[path].media_type if path in info else media_type(path)
+            resource |= {"format": file_format(path), "mediatype": media}
+            if is_text(media):
+                resource["encoding"] = "utf-8"
+            resource |= {"bytes": d.bytes, "hash": f"sha256:{d.sha256}"}
+            resources.append(resource)
+        out["resources"] = resources
+        return out

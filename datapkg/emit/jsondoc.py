@@ -1,0 +1,162 @@
+"""build/<dataset-name>.json: the whole dataset as one nested JSON document, and its JSON Schema.
+
+The document is streamed: the head (dataset metadata) is written first, then one
+object per document in corpus order, then the corpus-level actors. Its shape is the
+`DatasetDocument` model below, built from the record models, so the generated
+`schema/dataset.schema.json` and the file cannot disagree. `read_dataset` loads it back.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from ..config import DatasetSpec
+from ..model import Actor, ActorId, Claim, Document, DocumentRecords, Mention, Recommendation, Relation
+from ..schemagen import dump_json, generator
+from . import Sink
+from .files import describe
+
+SCHEMA_NAME = "dataset.schema.json"
+SCHEMA_PATH = f"schema/{SCHEMA_NAME}"  # inside the build, next to the JSON document's "$schema" reference
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+# Dataset metadata carried into the JSON document (build settings such as limits stay out).
+DATASET_FIELDS = ("name", "title", "description", "version", "created", "homepage", "base_iri", "licenses")
+DATASET_FIELDS += ("contributors", "keywords", "citation")
+
+DatasetInfo: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "DatasetInfo",
+    __config__=ConfigDict(extra="forbid", frozen=True),
+    __doc__="Dataset metadata from seeds/dataset.yaml.",
+    **{name: (f.annotation, f) for name, f in DatasetSpec.model_fields.items() if name in DATASET_FIELDS},
+)
+
+
+class DocumentEntry(Document):
+    """A document with everything annotated in it."""
+
+    actor_ids: list[ActorId] = Field(description="Actors this document's annotation defines (see actors).")
+    claims: list[Claim | Recommendation] = Field(
+        description="Every unit, recommendations included (is_recommendation tells them apart)."
+    )
+    relations: list[Relation] = Field(description="Argument relations between the document's units.")
+    mentions: list[Mention] = Field(description="Occurrences of actors in the text.")
+
+
+class DatasetDocument(BaseModel):
+    """The whole dataset in one JSON document: metadata, documents with their units, actors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="datapkg dataset", populate_by_name=True)
+
+    schema_: str = Field(alias="$schema", description="Where this document's JSON Schema is, relative to it.")
+    dataset: DatasetInfo = Field(description="Dataset metadata.")  # type: ignore[valid-type]
+    documents: list[DocumentEntry] = Field(description="Documents in corpus order (sorted by id + '/').")
+    actors: list[Actor] = Field(description="Every actor of the corpus, one record per id, sorted by id.")
+
+
+@cache
+def _json_schema() -> dict[str, Any]:
+    return {"$schema": JSON_SCHEMA_DIALECT, "$id": SCHEMA_NAME, **DatasetDocument.model_json_schema()}
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the JSON document (generated from the models once per process)."""
+    return copy.deepcopy(_json_schema())
+
+
+@generator(SCHEMA_NAME)
+def _schema_file() -> str:
+    return dump_json(json_schema())
+
+
+def document_entry(records: DocumentRecords) -> dict[str, Any]:
+    """The JSON object of one document (key order follows the models)."""
+    out = records.document.model_dump(mode="json")
+    out["actor_ids"] = [a.id for a in records.actors]
+    out["claims"] = [c.model_dump(mode="json") for c in records.claims]
+    out["relations"] = [r.model_dump(mode="json") for r in records.relations]
+    out["mentions"] = [m.model_dump(mode="json") for m in records.mentions]
+    return out
+
+
+def _indented(data: Any, level: int) -> str:
+    """JSON text indented by 2 spaces per level; newlines inside strings are escaped, so this is safe."""
+    pad = "  " * level
+    return pad + json.dumps(data, indent=2, ensure_ascii=False).replace("\n", "\n" + pad)
+
+
+def file_name(dataset: DatasetSpec) -> str:
+    return f"{dataset.name}.json"
+
+
+class JsonDocSink(Sink):
+    name = "json"
+
+    def __init__(self, ctx: Any) -> None:
+        super().__init__(ctx)
+        self.file: Any = None
+        self.count = 0
+
+    def _open(self) -> Any:
+        if self.file is None:
+            ds = self.ctx.dataset
+            info = ds.model_dump(mode="json", include=set(DATASET_FIELDS))
+            info = {k: info[k] for k in DATASET_FIELDS}
+            self.file = open(self.ctx.path(file_name(ds)), "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+            self.file.write('{\n  "$schema": ' + json.dumps(SCHEMA_PATH) + ",\n")
+            self.file.write('  "dataset": ' + _indented(info, 1).lstrip() + ",\n")
+            self.file.write('  "documents": [')
+        return self.file
+
+    def render(self, records: DocumentRecords) -> str:
+        return _indented(document_entry(records), 2)
+
+    def write(self, rendered: str) -> None:
+        f = self._open()
+        f.write((",\n" if self.count else "\n") + rendered)
+        self.count += 1
+
+    def finish(self, actors: list[Actor]) -> None:
+        f = self._open()
+        f.write("\n  ]" if self.count else "]")
+        f.write(',\n  "actors": ' + _indented([a.model_dump(mode="json") for a in actors], 1).lstrip() + "\n}\n")
+        f.close()
+        self.ctx.path(SCHEMA_PATH).write_text(dump_json(json_schema()), encoding="utf-8", newline="\n")
+        ds = self.ctx.dataset
+        describe(
+            self.ctx,
+            file_name(ds),
+            f"{ds.title} (JSON)",
+            f"The whole dataset as one JSON document: documents with their units, relations and mentions, and "
+            f"the actors. Valid against {SCHEMA_PATH}.",
+        )
+        describe(self.ctx, SCHEMA_PATH, "JSON Schema of the JSON document", f"JSON Schema of {file_name(ds)}.")
+
+
+def read_dataset(path: Path | str) -> DatasetDocument:
+    """Load and validate a JSON document written by JsonDocSink."""
+    return DatasetDocument.model_validate_json(Path(path).read_bytes())
+
+
+def records_of(data: DatasetDocument) -> list[DocumentRecords]:
+    """The per-document records back from the JSON document (actors taken from the corpus list)."""
+    actors = {a.id: a for a in data.actors}
+    out = []
+    for entry in data.documents:
+        fields = {name: getattr(entry, name) for name in Document.model_fields}
+        out.append(
+            DocumentRecords(
+                document=Document(**fields),
+                actors=[actors[i] for i in entry.actor_ids],
+                claims=list(entry.claims),
+                relations=list(entry.relations),
+                mentions=list(entry.mentions),
+            )
+        )
+    return out

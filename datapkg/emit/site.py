@@ -1,0 +1,427 @@
+"""The data card: a static site in `site/` that shows the dataset and each document's argument.
+
+Pages (relative links only, so the site works from the file system and any static host):
+  site/index.html              dataset card: metadata, citation, downloads with size and SHA-256,
+                               tables and columns, documents, actors, schema.org JSON-LD
+  site/documents/<doc>.html    essay with every unit highlighted, mentions linked, argument map,
+                               recommendations table
+  site/actors/<actor>.html     kind, Wikidata, memberships, mentions in context, recommendations
+  site/site.css
+
+Document pages are rendered per document (a pure function of the records, so it may run in a
+worker process) and written to a hidden staging folder of the build; what actor pages need from
+every document goes into a small SQLite spool there, so memory does not grow with the corpus.
+`finish` runs after the release sinks, lists every file already in the build (with the hashes
+`files.digest` shares with SHA256SUMS) and moves the site into place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass, field
+from functools import cache
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from ..argmap import ROLE_COLOURS, argument_map_svg, text_anchor
+from ..highlight import MENTION, PARAGRAPH, UNIT, Span, markup, paragraphs
+from ..model import Actor, DocumentRecords, Recommendation
+from ..tableschema import TABLES
+from . import BuildContext, Sink
+from .files import CHECKSUMS_FILE, SITE_DIR, STORE_DIR, artefacts, described, digest, media_type
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STAGING_DIR = ".site-staging"  # hidden: files.artefacts() skips it
+CONTEXT_CHARS = 80  # characters of text shown on each side of a mention on actor pages
+FORMATS = {  # media type → what a reader calls it
+    "text/csv": "CSV",
+    "application/json": "JSON",
+    "application/ld+json": "JSON-LD",
+    "text/turtle": "Turtle",
+    "application/n-triples": "N-Triples",
+    "application/n-quads": "N-Quads",
+    "application/trig": "TriG",
+    "application/zip": "ZIP archive",
+    "text/markdown": "Markdown",
+    "text/plain": "Text",
+}
+RELATION_WORDS = {  # (outgoing, incoming) phrasing of each relation type
+    "supports": ("supports", "supported by"),
+    "attacks": ("attacks", "attacked by"),
+    "restates": ("restates", "restated by"),
+}
+
+
+@cache
+def environment() -> Environment:
+    """Jinja2 with autoescaping on for every template: data never becomes markup."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["size"] = human_size
+    env.globals["anchor"] = text_anchor
+    return env
+
+
+def human_size(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    for unit in ("KiB", "MiB", "GiB"):
+        n /= 1024
+        if n < 1024 or unit == "GiB":
+            return f"{n:.1f} {unit}"
+    raise AssertionError("unreachable")
+
+
+def href(*parts: str) -> str:
+    """A relative URL from path segments, each percent-encoded."""
+    return "/".join(quote(p) for p in parts)
+
+
+# ---------------------------------------------------------------- document pages
+
+
+@dataclass
+class RenderedDocument:
+    """What one document contributes: its page, a summary for the index, rows for actor pages."""
+
+    doc_id: str
+    html: str
+    summary: dict[str, Any]
+    mentions: list[tuple[str, str, str, str, str]] = field(default_factory=list)  # actor, anchor, before, text, after
+    units: list[tuple[str, str, str, str]] = field(default_factory=list)  # actor, relation, unit local id, json
+
+
+def _context(text: str, start: int, end: int) -> tuple[str, str]:
+    """Up to CONTEXT_CHARS around a span, cut at word boundaries, on one line."""
+    lo, hi = max(0, start - CONTEXT_CHARS), min(len(text), end + CONTEXT_CHARS)
+    before, after = text[lo:start], text[end:hi]
+    if lo > 0 and " " in before:
+        before = "…" + before[before.index(" ") + 1 :]
+    if hi < len(text) and " " in after:
+        after = after[: after.rindex(" ")] + "…"
+    return " ".join(before.split("\n")), " ".join(after.split("\n"))
+
+
+def _relations(records: DocumentRecords) -> dict[str, list[dict[str, str]]]:
+    """For each unit id: its relations, worded from its side, each with the other unit's local id."""
+    by_unit: dict[str, list[dict[str, str]]] = {c.id: [] for c in records.claims}
+    for rel in records.relations:
+        out_word, in_word = RELATION_WORDS.get(rel.type, (rel.type, f"{rel.type} (incoming)"))
+        src, dst = rel.source_id.split("/", 1)[1], rel.target_id.split("/", 1)[1]
+        by_unit.setdefault(rel.source_id, []).append({"type": rel.type, "words": out_word, "other": dst})
+        by_unit.setdefault(rel.target_id, []).append({"type": rel.type, "words": in_word, "other": src})
+    return by_unit
+
+
+def render_document(records: DocumentRecords, dataset_title: str) -> RenderedDocument:
+    env = environment()
+    doc, text = records.document, records.document.text
+    actors = {a.id: a for a in records.actors}
+    relations = _relations(records)
+    popover = env.get_template("_unit.html").module.popover  # type: ignore[attr-defined]
+
+    spans = [Span(s, e, PARAGRAPH, f"p{s}", "p") for s, e in paragraphs(text)]
+    for unit in records.claims:
+        classes = f"unit role-{unit.role}" + (" recommendation" if isinstance(unit, Recommendation) else "")
+        spans.append(
+            Span(
+                unit.start,
+                unit.end,
+                UNIT,
+                unit.id,
+                "mark",
+                head={
+                    "class": classes,
+                    "id": text_anchor(unit.local_id),
+                    "tabindex": "0",
+                    "data-unit": unit.id,
+                    "aria-describedby": f"pop-{unit.local_id}",
+                },
+                rest={"class": classes + " continued", "data-unit": unit.id},
+                inner=popover(unit, relations.get(unit.id, []), actors),
+            )
+        )
+    targets = {a: href("..", "actors", f"{a}.html") for a in {m.actor_id for m in records.mentions}}
+    for m in records.mentions:
+        actor = actors.get(m.actor_id)
+        label = f"{actor.name} ({actor.kind})" if actor else m.actor_id
+        target = targets[m.actor_id]
+        spans.append(
+            Span(
+                m.start,
+                m.end,
+                MENTION,
+                m.id,
+                "a",
+                head={
+                    "class": "mention",
+                    "id": m.id.split("/", 1)[1],
+                    "href": target,
+                    "data-actor": m.actor_id,
+                    "title": label,
+                },
+                rest={"class": "mention continued", "href": target, "data-actor": m.actor_id, "title": label},
+            )
+        )
+    units_by_local = {c.local_id: c for c in records.claims}
+    recommendations = []
+    for rec in records.recommendations:
+        justified = [r["other"] for r in relations.get(rec.id, []) if r["words"] == "supported by"]
+        recommendations.append({"unit": rec, "justified_by": [units_by_local[j] for j in justified]})
+    mention_counts: dict[str, int] = {}
+    for m in records.mentions:
+        mention_counts[m.actor_id] = mention_counts.get(m.actor_id, 0) + 1
+
+    html = env.get_template("document.html").render(
+        root="../",
+        dataset_title=dataset_title,
+        document=doc,
+        essay=markup(text, spans),
+        argument_map=Markup(argument_map_svg(records)),
+        units=records.claims,
+        relations=relations,
+        relation_list=records.relations,
+        recommendations=recommendations,
+        actors=actors,
+        mention_counts=mention_counts,
+    )
+
+    rows_m = []
+    for m in sorted(records.mentions, key=lambda m: (m.start, m.end, m.actor_id)):  # reading order
+        before, after = _context(text, m.start, m.end)
+        rows_m.append((m.actor_id, m.id.split("/", 1)[1], before, m.text, after))
+    rows_u = []
+    for unit in records.claims:
+        info = {"local_id": unit.local_id, "role": unit.role, "kind": unit.kind, "text": unit.text}
+        if isinstance(unit, Recommendation):
+            info.update(action=unit.action, modality=unit.modality, time_frame=unit.time_frame)
+            links = [("addressee", unit.addressees), ("target", unit.targets), ("beneficiary", unit.beneficiaries)]
+            for relation, ids in links:
+                rows_u.extend((a, relation, unit.local_id, json.dumps(info)) for a in ids)
+        rows_u.extend((a, "about", unit.local_id, json.dumps(info)) for a in unit.about)
+    summary = {
+        "id": doc.id,
+        "title": doc.title,
+        "language": doc.language,
+        "date": doc.date,
+        "units": len(records.claims),
+        "recommendations": len(records.recommendations),
+        "relations": len(records.relations),
+        "mentions": len(records.mentions),
+    }
+    return RenderedDocument(doc.id, html, summary, rows_m, rows_u)
+
+
+# ---------------------------------------------------------------- the sink
+
+
+class _Staging:
+    """The site being built, and a SQLite spool of what actor pages need from every document.
+
+    It lives in a hidden folder of the temporary build: sinks that finish before ours list files
+    with `files.artefacts`, which skips hidden entries, so they never see half a site; a failed
+    build removes it with everything else.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.root = out / STAGING_DIR
+        self.site = self.root / SITE_DIR
+        (self.site / "documents").mkdir(parents=True)
+        (self.site / "actors").mkdir()
+        self.db = sqlite3.connect(self.root / "spool.sqlite")
+        self.db.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+            "CREATE TABLE mention(seq INTEGER PRIMARY KEY, actor TEXT, doc TEXT, anchor TEXT,"
+            " before TEXT, text TEXT, after TEXT);"
+            "CREATE TABLE unit(seq INTEGER PRIMARY KEY, actor TEXT, relation TEXT, doc TEXT, local TEXT, info TEXT);"
+            "CREATE TABLE doc(seq INTEGER PRIMARY KEY, id TEXT UNIQUE, summary TEXT);"
+        )
+
+    def close(self) -> None:
+        self.db.close()
+        shutil.rmtree(self.root)
+
+
+class SiteSink(Sink):
+    name = "site"
+
+    def __init__(self, ctx: BuildContext) -> None:
+        super().__init__(ctx)
+        self._staging: _Staging | None = None  # made on first use, in the process that writes
+
+    @property
+    def staging(self) -> _Staging:
+        if self._staging is None:
+            self._staging = _Staging(self.ctx.out)
+        return self._staging
+
+    @property
+    def site(self) -> Path:
+        return self.staging.site
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        return self.staging.db
+
+    def render(self, records: DocumentRecords) -> RenderedDocument:
+        return render_document(records, self.ctx.dataset.title)
+
+    def write(self, rendered: RenderedDocument) -> None:
+        page = self.site / "documents" / f"{rendered.doc_id}.html"
+        page.write_text(rendered.html, encoding="utf-8", newline="\n")
+        doc = rendered.doc_id
+        self.db.execute("INSERT INTO doc(id, summary) VALUES (?, ?)", (doc, json.dumps(rendered.summary)))
+        self.db.executemany(
+            "INSERT INTO mention(actor, doc, anchor, before, text, after) VALUES (?, ?, ?, ?, ?, ?)",
+            [(a, doc, anchor, b, t, af) for a, anchor, b, t, af in rendered.mentions],
+        )
+        self.db.executemany(
+            "INSERT INTO unit(actor, relation, doc, local, info) VALUES (?, ?, ?, ?, ?)",
+            [(a, rel, doc, local, info) for a, rel, local, info in rendered.units],
+        )
+
+    def finish(self, actors: list[Actor]) -> None:
+        self.db.executescript(  # built once, after the inserts: one lookup per actor page
+            "CREATE INDEX mention_actor ON mention(actor, seq); CREATE INDEX unit_actor ON unit(actor, seq);"
+        )
+        self.db.commit()
+        env = environment()
+        docs = {d: json.loads(s) for d, s in self.db.execute("SELECT id, summary FROM doc ORDER BY seq")}
+        known = {a.id: a for a in actors}
+        parts: dict[str, list[Actor]] = {}
+        members: dict[str, list[Actor]] = {}
+        for a in actors:
+            for whole in a.part_of:
+                parts.setdefault(whole, []).append(a)
+            for group in a.member_of:
+                members.setdefault(group, []).append(a)
+        counts = dict(self.db.execute("SELECT actor, count(*) FROM mention GROUP BY actor").fetchall())
+        page = env.get_template("actor.html")
+        for actor in actors:
+            self._actor_page(page, actor, known, docs, parts.get(actor.id, []), members.get(actor.id, []))
+        self._write("site.css", env.get_template("site.css").render(roles=ROLE_COLOURS))
+        self._write(
+            "index.html",
+            env.get_template("index.html").render(
+                root="",
+                dataset=self.ctx.dataset,
+                dataset_title=self.ctx.dataset.title,
+                citation=self._citation(),
+                downloads=self._downloads(),
+                tables=self._tables(),
+                documents=list(docs.values()),
+                actors=actors,
+                mention_counts=counts,
+                jsonld=self._jsonld(),
+                checksums_file=CHECKSUMS_FILE,
+            ),
+        )
+        target = self.ctx.out / SITE_DIR
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(self.site, target)
+        self.staging.close()
+        self._staging = None
+
+    # -------------------------------------------------------------- corpus-level pages
+
+    def _write(self, relative: str, text: str) -> None:
+        (self.site / relative).write_text(text, encoding="utf-8", newline="\n")
+
+    def _actor_page(
+        self,
+        page: Any,
+        actor: Actor,
+        known: dict[str, Actor],
+        docs: dict[str, dict],
+        parts: list[Actor],
+        members: list[Actor],
+    ) -> None:
+        def linked(ids: list[str]) -> list[Actor]:
+            return [known[i] for i in ids if i in known]
+
+        mentions = self.db.execute(
+            "SELECT doc, anchor, before, text, after FROM mention WHERE actor = ? ORDER BY seq", (actor.id,)
+        ).fetchall()
+        units = self.db.execute(
+            "SELECT relation, doc, local, info FROM unit WHERE actor = ? ORDER BY seq", (actor.id,)
+        ).fetchall()
+        by_relation: dict[str, list[dict[str, Any]]] = {"addressee": [], "target": [], "beneficiary": [], "about": []}
+        for relation, doc, local, info in units:
+            by_relation[relation].append({"doc": docs[doc], "local": local, **json.loads(info)})
+        html = page.render(
+            root="../",
+            dataset_title=self.ctx.dataset.title,
+            actor=actor,
+            part_of=linked(actor.part_of),
+            member_of=linked(actor.member_of),
+            parts=parts,
+            members=members,
+            mentions=[
+                (docs[doc], [{"anchor": m[1], "before": m[2], "text": m[3], "after": m[4]} for m in group])
+                for doc, group in groupby(mentions, key=lambda m: m[0])
+            ],
+            mention_count=len(mentions),
+            units=by_relation,
+        )
+        self._write(f"actors/{actor.id}.html", html)
+
+    def _citation(self) -> str:
+        ds = self.ctx.dataset
+        if ds.citation:
+            return ds.citation
+        names = ", ".join(c.title for c in ds.contributors)
+        return f"{names} ({ds.created[:4]}). {ds.title}, version {ds.version}."
+
+    def _downloads(self) -> list[dict[str, Any]]:
+        """Every file the build has written so far (not the site, not the store), with size and SHA-256."""
+        info = described(self.ctx)
+        rows = []
+        for rel in artefacts(self.ctx.out, exclude={SITE_DIR, STORE_DIR}):
+            d, about = digest(self.ctx, rel), info.get(rel)
+            media = about.media_type if about and about.media_type else media_type(rel)
+            rows.append(
+                {
+                    "path": rel,
+                    "href": href("..", *rel.split("/")),
+                    "title": about.title if about else None,
+                    "description": about.description if about else None,
+                    "format": FORMATS.get(media, media),
+                    "bytes": d.bytes,
+                    "sha256": d.sha256,
+                }
+            )
+        return rows
+
+    def _tables(self) -> list[dict[str, Any]]:
+        """Tables and columns from the one definition the CSV files and datapackage.json are made from."""
+        rows = self.ctx.counts.get("rows", {})
+        written = set(artefacts(self.ctx.out, exclude={SITE_DIR, STORE_DIR}))
+        return [
+            {
+                "table": t,
+                "rows": rows.get(t.name),
+                "href": href("..", *t.path.split("/")) if t.path in written else None,
+            }
+            for t in TABLES
+        ]
+
+    def _jsonld(self) -> Markup | None:
+        """build/dataset.jsonld verbatim, with '<' written as \\u003c (same JSON) so it cannot end the script."""
+        path = self.ctx.out / "dataset.jsonld"
+        if not path.is_file():
+            return None
+        return Markup(path.read_text(encoding="utf-8").replace("<", "\\u003c"))

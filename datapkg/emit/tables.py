@@ -1,0 +1,263 @@
+"""The CSV tables (build/data/*.csv), streamed as documents arrive.
+
+Rows of one document are rendered (pure, picklable: a string per table) and appended
+to open files in corpus order. Unit ids start with "<doc-id>/" and corpus order sorts
+folders by name + "/", so appending keeps those tables sorted by primary key. Tables
+keyed by the bare document id ("a" < "a-b" but "a-b/" < "a/") are spooled with their
+sort keys and written in key order at the end; the index holds keys, not rows.
+
+Cells that a spreadsheet would run as a formula are escaped reversibly, see `escape_cell`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from ..model import Actor, DocumentRecords, Recommendation
+from ..tableschema import DIALECT, ESCAPE_CHAR, FORMULA_TRIGGERS, TABLES, Column, Table
+from . import Sink
+from .files import describe
+
+# Tables keyed by a bare document id: their rows are re-sorted at the end (see module doc).
+REORDERED = frozenset({"documents", "document_facts", "document_fact_evidence"})
+_ESCAPED_STARTS = (*FORMULA_TRIGGERS, ESCAPE_CHAR)
+
+
+def escape_cell(value: str) -> str:
+    """Neutralise a free-text cell a spreadsheet would execute (=, +, -, @, tab, CR): prefix one '.
+
+    A value that already starts with ' gets one too, so `unescape_cell` (drop one leading ')
+    restores every value exactly. Only cells that need it change; ids, enums and numbers never do.
+    """
+    return ESCAPE_CHAR + value if value.startswith(_ESCAPED_STARTS) else value
+
+
+def unescape_cell(value: str) -> str:
+    return value[1:] if value.startswith(ESCAPE_CHAR) else value
+
+
+def _formatter(column: Column) -> Callable[[Any], str]:
+    if column.type == "boolean":
+        return lambda v: "" if v is None else ("true" if v else "false")
+    if column.type == "integer":
+        return lambda v: "" if v is None else str(int(v))
+    if column.free_text:
+        return lambda v: "" if v is None else escape_cell(v)
+    return lambda v: "" if v is None else v
+
+
+def _writer(buffer: IO[str]) -> Any:
+    return csv.writer(
+        buffer,
+        delimiter=DIALECT["delimiter"],
+        lineterminator=DIALECT["lineTerminator"],
+        quotechar=DIALECT["quoteChar"],
+        doublequote=DIALECT["doubleQuote"],
+        quoting=csv.QUOTE_MINIMAL,
+    )
+
+
+class _Format:
+    """Turns typed rows of one table into CSV text and sort keys."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.cells = [_formatter(c) for c in table.columns]
+        self.key_index = [table.column_names.index(k) for k in table.primary_key]
+
+    def key(self, row: tuple) -> tuple:
+        return tuple(row[i] for i in self.key_index)
+
+    def lines(self, rows: Iterable[tuple]) -> list[str]:
+        buffer = io.StringIO()
+        writer = _writer(buffer)
+        out = []
+        for row in rows:
+            writer.writerow([fmt(v) for fmt, v in zip(self.cells, row, strict=True)])
+            out.append(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+        return out
+
+    def header(self) -> str:
+        buffer = io.StringIO()
+        _writer(buffer).writerow(self.table.column_names)
+        return buffer.getvalue()
+
+
+FORMATS = {t.name: _Format(t) for t in TABLES}
+
+
+# ---------------------------------------------------------------- rows
+
+
+def record_row(table: Table, record: Any) -> tuple:
+    return tuple(getattr(record, name) for name in table.column_names)
+
+
+def link_rows(table: Table, owners: Iterable[Any]) -> Iterator[tuple]:
+    assert table.link is not None
+    for owner in owners:
+        for kind, field_name in table.link.kinds:
+            for position, item in enumerate(getattr(owner, field_name), 1):
+                yield (owner.id, kind, position, item) if table.link.kind_column else (owner.id, position, item)
+
+
+def document_rows(table: Table, records: DocumentRecords) -> Iterable[tuple]:
+    """Typed rows (column order) one document contributes to a document-scoped table."""
+    doc = records.document
+    match table.name:
+        case "documents":
+            return [record_row(table, doc)]
+        case "document_facts":
+            return [record_row(table, f) for f in doc.facts]
+        case "document_fact_evidence":
+            return [(f.document_id, f.property, i, q) for f in doc.facts for i, q in enumerate(f.evidence, 1)]
+        case "claims":
+            return [record_row(table, c) for c in records.claims]
+        case "claim_about" | "claim_cues":
+            return link_rows(table, records.claims)
+        case "recommendations":
+            return [record_row(table, c) for c in records.claims if isinstance(c, Recommendation)]
+        case "recommendation_actors":
+            return link_rows(table, (c for c in records.claims if isinstance(c, Recommendation)))
+        case "relations":
+            return [record_row(table, r) for r in records.relations]
+        case "mentions":
+            return [record_row(table, m) for m in records.mentions]
+    raise KeyError(f"no rows for table {table.name!r}")
+
+
+def corpus_rows(table: Table, actors: list[Actor]) -> Iterable[tuple]:
+    match table.name:
+        case "actors":
+            return [record_row(table, a) for a in actors]
+        case "actor_aliases" | "actor_memberships":
+            return link_rows(table, actors)
+    raise KeyError(f"no rows for table {table.name!r}")
+
+
+def render_document(records: DocumentRecords) -> dict[str, tuple[int, Any]]:
+    """Per table: (row count, CSV text), or for re-sorted tables (row count, [(key, line)])."""
+    out: dict[str, tuple[int, Any]] = {}
+    for table in TABLES:
+        if table.scope != "document":
+            continue
+        fmt = FORMATS[table.name]
+        rows = sorted(document_rows(table, records), key=fmt.key)
+        lines = fmt.lines(rows)
+        if table.name in REORDERED:
+            out[table.name] = (len(rows), list(zip([fmt.key(r) for r in rows], lines, strict=True)))
+        else:
+            out[table.name] = (len(rows), "".join(lines))
+    return out
+
+
+# ---------------------------------------------------------------- sink
+
+
+class _Spool:
+    """Rows written in arrival order with an index of (key, offset, length), copied out sorted."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.file = open(path, "w+b")  # noqa: SIM115 - closed in copy_sorted
+        self.index: list[tuple[tuple, int, int]] = []
+
+    def add(self, key: tuple, line: str) -> None:
+        data = line.encode("utf-8")
+        self.index.append((key, self.file.tell(), len(data)))
+        self.file.write(data)
+
+    def copy_sorted(self, target: IO[str]) -> None:
+        self.file.flush()
+        for _key, offset, length in sorted(self.index, key=lambda e: e[0]):
+            self.file.seek(offset)
+            target.write(self.file.read(length).decode("utf-8"))
+        self.file.close()
+        self.path.unlink()
+
+
+class TablesSink(Sink):
+    """Writes build/data/<table>.csv for every table in `tableschema.TABLES`."""
+
+    name = "tables"
+
+    def __init__(self, ctx: Any) -> None:
+        super().__init__(ctx)
+        # Files open on first write so that constructing a sink (e.g. in a worker) has no side effects.
+        self.files: dict[str, IO[str]] = {}
+        self.spools: dict[str, _Spool] = {}
+        self.rows = {t.name: 0 for t in TABLES}
+
+    def _open(self, table: Table) -> IO[str]:
+        f = self.files.get(table.name)
+        if f is None:
+            f = open(self.ctx.path(table.path), "w", encoding="utf-8", newline="")  # noqa: SIM115
+            f.write(FORMATS[table.name].header())
+            self.files[table.name] = f
+        return f
+
+    def _spool(self, name: str) -> _Spool:
+        spool = self.spools.get(name)
+        if spool is None:
+            spool = self.spools[name] = _Spool(self.ctx.path(f"data/.{name}.spool"))
+        return spool
+
+    def render(self, records: DocumentRecords) -> dict[str, tuple[int, Any]]:
+        return render_document(records)
+
+    def write(self, rendered: dict[str, tuple[int, Any]]) -> None:
+        for name, (count, chunk) in rendered.items():
+            self.rows[name] += count
+            if name in REORDERED:
+                spool = self._spool(name)
+                for key, line in chunk:
+                    spool.add(key, line)
+            elif chunk:
+                self._open(FORMATS[name].table).write(chunk)
+
+    def finish(self, actors: list[Actor]) -> None:
+        for table in TABLES:
+            f = self._open(table)
+            if table.scope == "corpus":
+                fmt = FORMATS[table.name]
+                rows = sorted(corpus_rows(table, actors), key=fmt.key)
+                f.writelines(fmt.lines(rows))
+                self.rows[table.name] = len(rows)
+            elif table.name in self.spools:
+                self.spools.pop(table.name).copy_sorted(f)
+            f.close()
+            describe(self.ctx, table.path, table.title, table.description, "text/csv")
+        self.ctx.counts["rows"] = dict(self.rows)
+
+
+# ---------------------------------------------------------------- reading back
+
+
+def read_table(path: Path | str, table: Table) -> Iterator[dict[str, Any]]:
+    """Typed rows of a table file as written by TablesSink (escaping undone, empty cells None)."""
+    parsers: list[Callable[[str], Any]] = []
+    for c in table.columns:
+        if c.type == "integer":
+            parsers.append(int)
+        elif c.type == "boolean":
+            parsers.append({"true": True, "false": False}.__getitem__)
+        elif c.free_text:
+            parsers.append(unescape_cell)
+        else:
+            parsers.append(str)
+    with open(path, encoding="utf-8", newline="") as f:
+        reader = csv.reader(f, delimiter=DIALECT["delimiter"], quotechar=DIALECT["quoteChar"], strict=True)
+        header = next(reader)
+        if tuple(header) != table.column_names:
+            raise ValueError(f"{path}: header {header} differs from the table schema {list(table.column_names)}")
+        for cells in reader:
+            yield {
+                c.name: (None if cell == "" else parse(cell))
+                for c, parse, cell in zip(table.columns, parsers, cells, strict=True)
+            }
