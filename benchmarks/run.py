@@ -24,6 +24,7 @@ from `datapkg build --help`) and listed in the results.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import json
 import os
@@ -38,9 +39,19 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
-import make_corpus  # noqa: E402  (benchmarks/ is not a package)
+
+def _import_make_corpus() -> Any:
+    """benchmarks/make_corpus.py (benchmarks/ is no package; sys.path stays as it is)."""
+    if "make_corpus" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("make_corpus", HERE / "make_corpus.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["make_corpus"] = module  # worker processes find its functions by this name
+        spec.loader.exec_module(module)
+    return sys.modules["make_corpus"]
+
+
+make_corpus = _import_make_corpus()
 
 RESULTS = HERE / "results.json"
 FLOOR_SAMPLE = 2_000_000  # triples held in memory for the serialisation floor

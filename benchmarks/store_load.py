@@ -54,10 +54,11 @@ def synthesise(docs: int, out: Path) -> Path:
     return target
 
 
-def time_it(fn, *args) -> float:  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
+def time_it(fn, *args) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Wall-clock and CPU seconds (all threads of this process: the bulk loader is parallel)."""
+    wall, cpu = time.perf_counter(), time.process_time()
     fn(*args)
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def baseline(nquads: Path, directory: Path) -> None:
@@ -93,22 +94,28 @@ def main() -> None:
             print(f"synthesised {args.docs:,} documents in {time.perf_counter() - started:.1f} s")
         lines = sum(1 for _ in nquads.open("rb"))
         print(f"file: {nquads} ({nquads.stat().st_size / 1e6:.1f} MB, {lines:,} quads)")
-        best = {"pyoxigraph bulk_load": float("inf"), "datapkg store.load": float("inf")}
-        loaders = [("pyoxigraph bulk_load", baseline), ("datapkg store.load", ours)]
+        names = ("pyoxigraph bulk_load", "datapkg store.load")
+        best = {name: [float("inf"), float("inf")] for name in names}
+        loaders = [(names[0], baseline), (names[1], ours)]
         for round_no in range(args.rounds):
             # alternate who goes first, so a warmer page cache or a busier neighbour favours neither
             for name, fn in loaders if round_no % 2 == 0 else loaders[::-1]:
                 directory = work / f"{name.split()[0]}-{round_no}"
-                seconds = time_it(fn, nquads, directory)
+                wall, cpu = time_it(fn, nquads, directory)
                 shutil.rmtree(directory, ignore_errors=True)
-                best[name] = min(best[name], seconds)
-                print(f"  round {round_no + 1}: {name:<22} {seconds:7.2f} s ({lines / seconds:,.0f} quads/s)")
-        ratio = best["datapkg store.load"] / best["pyoxigraph bulk_load"]
-        verdict = "OK" if ratio <= 1.3 else "ABOVE TARGET"
-        print(
-            f"best: pyoxigraph {best['pyoxigraph bulk_load']:.2f} s, datapkg {best['datapkg store.load']:.2f} s; "
-            f"ratio {ratio:.2f}x (target <= 1.3x: {verdict})"
-        )
+                best[name] = [min(best[name][0], wall), min(best[name][1], cpu)]
+                print(
+                    f"  round {round_no + 1}: {name:<22} {wall:7.2f} s wall ({lines / wall:,.0f} quads/s), {cpu:7.2f} s CPU"
+                )
+        base, mine = best[names[0]], best[names[1]]
+        for i, kind in enumerate(("wall", "CPU")):
+            ratio = mine[i] / base[i]
+            verdict = "OK" if ratio <= 1.3 else "ABOVE TARGET"
+            print(
+                f"best {kind}: pyoxigraph {base[i]:.2f} s, datapkg {mine[i]:.2f} s; "
+                f"ratio {ratio:.2f}x (target <= 1.3x: {verdict})"
+            )
+        print("(on a shared machine wall time is noisy; CPU time counts only this process's work)")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import DataError, Problem, UsageError
+from .errors import DataError, OutputError, Problem, UsageError
 from .queryresults import QueryResult, Term, declared_prefixes, query_form
 
 if TYPE_CHECKING:
@@ -46,13 +46,20 @@ def find_nquads(build_dir: Path) -> Path:
 
 def load(nquads: Path, store_dir: Path) -> StoreSummary:
     """Bulk-load an N-Quads file into a new store at `store_dir`, replacing any previous store whole."""
-    import pyoxigraph as ox
-
     if not nquads.is_file():
         raise UsageError(Problem.make("rdf-missing", f"{nquads} does not exist", file=str(nquads)))
-    store_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = store_dir.parent / f".{store_dir.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        store_dir.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        return _load(nquads, tmp, store_dir)
+    except OSError as exc:  # read-only or full disk, permissions
+        raise OutputError(Problem.make("output-unwritable", str(exc), file=str(store_dir))) from None
+
+
+def _load(nquads: Path, tmp: Path, store_dir: Path) -> StoreSummary:
+    import pyoxigraph as ox
+
     try:
         store = ox.Store(str(tmp))
         try:

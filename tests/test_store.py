@@ -347,3 +347,14 @@ def test_build_fills_the_store_and_query_works_right_after(tmp_path: Path) -> No
     assert answer.exit_code == 0 and "000_dd4b8e691fc454bf" in answer.output, answer.output
     again = CliRunner().invoke(cli, ["build", "--seeds", str(ROOT / "seeds"), "--out", str(out), "--no-store"])
     assert again.exit_code == 0 and not (out / "store").exists()
+
+
+def test_unwritable_store_directory(tmp_path: Path) -> None:
+    from datapkg.errors import OutputError
+
+    nq = write_fixture(tmp_path / "rdf" / "x.nq")
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the store's parent should be")  # fails even for root, unlike chmod
+    with pytest.raises(OutputError) as err:
+        store.load(nq, blocker / "store")
+    assert err.value.problems[0].code == "output-unwritable" and err.value.problems[0].file == str(blocker / "store")
