@@ -116,7 +116,7 @@ class MetaValue(_Model):
         default_factory=list,
         description="Quotes from the text that support an inferred value (required when inferred).",
     )
-    note: str | None = Field(default=None, description="How the value was inferred.")
+    note: NonEmpty | None = Field(default=None, description="How the value was inferred.")
 
 
 class DocumentSpec(_Model):
@@ -164,7 +164,7 @@ class ActorSpec(_Model):
     kind: ActorKind = Field(description="What sort of actor this is.")
     aliases: list[NonEmpty] = Field(default_factory=list, description="Other surface forms found as mentions.")
     wikidata: WikidataId | None = Field(default=None, description="Wikidata item id, only if verified.")
-    description: str | None = Field(default=None, description="One line saying who this is.")
+    description: NonEmpty | None = Field(default=None, description="One line saying who this is.")
     part_of: list[ActorId] = Field(default_factory=list, description="Actors this one is a part of (organ, branch).")
     member_of: list[ActorId] = Field(
         default_factory=list, description="Groups or coalitions this actor is a member of."
@@ -190,7 +190,7 @@ class ClaimSpec(_Model):
         default_factory=list, description="Words of the quote that show the certainty (hedges or boosters)."
     )
     about: list[ActorId] = Field(default_factory=list, description="Actors the unit is about.")
-    note: str | None = Field(default=None, description="Annotator's note.")
+    note: NonEmpty | None = Field(default=None, description="Annotator's note.")
 
 
 class RecommendationSpec(ClaimSpec):
@@ -215,7 +215,7 @@ class RelationSpec(_Model):
     source: LocalId = Field(description="Unit id the relation starts from (the premise or attacker).")
     target: LocalId = Field(description="Unit id the relation points to (the conclusion or attacked unit).")
     type: RelationType = Field(description="supports, attacks or restates.")
-    note: str | None = Field(default=None, description="Annotator's note.")
+    note: NonEmpty | None = Field(default=None, description="Annotator's note.")
 
 
 class AnnotationFile(_Model):
