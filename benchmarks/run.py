@@ -359,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     missing = sorted({"--jobs", "--no-store", "--force", "--quiet"} - flags)
     if missing:
         print(f"note: datapkg build has no {', '.join(missing)} yet; measuring without", file=sys.stderr)
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="datapkg-bench-"))
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="datapkg-run-"))
     workdir.mkdir(parents=True, exist_ok=True)
     rows = []
     try:

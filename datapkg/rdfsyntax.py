@@ -97,11 +97,26 @@ def _json_encoder_fn() -> Callable[[Any], str]:
 
 json_line = _json_encoder_fn()
 
+# Writer._spec modes: how write() makes a property's object forms without a call where it can.
+_IRI, _STRING, _TYPE = 1, 2, 3
+
+
+class _Spec(NamedTuple):
+    nt_pred: str  # " <predicate> " between subject and object
+    ttl_next: str  # " ;\n    predicate " before a further predicate of a subject
+    key: str  # JSON-LD term
+    many: bool
+    reverse: str | None
+    convert: Callable[[Any], Forms]
+    mode: int  # _IRI, _STRING, _TYPE or 0 (call convert)
+    ttl_first: str  # "predicate " after the subject
+
 
 class Written(NamedTuple):
     nt_lines: list[str]  # sorted, without duplicates, each ending in " .\n"
     turtle: str  # one block per node
     json_nodes: list[str]  # one compacted JSON-LD node object per subject
+    classes: dict[str, int] = {}  # rdf:type objects: how many subjects have each class
 
 
 class Writer:
@@ -202,41 +217,78 @@ class Writer:
             return self._date
         raise ValueError(f"unknown kind {kind}")
 
-    def _spec(self, prop: Prop) -> tuple[str, str, str, bool, str | None, Callable[[Any], Forms]]:
-        ttl_pred = "a" if prop.iri == RDF + "type" else self.ttl_iri(prop.iri)
-        return f"{prop.nt} ", ttl_pred, prop.key, prop.many, prop.reverse_key, self._converter(prop)
+    def _spec(self, prop: Prop) -> _Spec:
+        is_type = prop.iri == RDF + "type"
+        ttl_pred = "a" if is_type else self.ttl_iri(prop.iri)
+        # How the hot loop handles the property's objects (see write()).
+        mode = _TYPE if is_type else _IRI if prop.kind is Kind.IRI else _STRING if prop.kind is Kind.STRING else 0
+        return _Spec(
+            f" {prop.nt} ",
+            f" ;\n    {ttl_pred} ",
+            prop.key,
+            prop.many,
+            prop.reverse_key,
+            self._converter(prop),
+            mode,
+            f"{ttl_pred} ",
+        )
 
     # -------------------------------------------------------- nodes
 
     def write(self, nodes: Iterable[Node]) -> Written:
-        specs, root, n_root = self.specs, self.root, len(self.root)
+        """Every node in the three syntaxes at once.
+
+        The loop is the hot path of a corpus build (one pass per triple), so it is written
+        for CPython: IRI forms are made once per call and looked up after (a document names
+        its own IRI, its units' and its actors' hundreds of times), plain strings are quoted
+        once for N-Triples and Turtle, and every output is joined once at the end.
+        """
+        specs, forms_of = self.specs, self._iri
+        iri_forms: dict[str, Forms] = {}  # IRI → forms, for this call only (bounded by its input)
         lines: list[str] = []
         add_line = lines.append
         blocks: list[str] = []
+        add_block = blocks.append
         objects: dict[str, dict[str, Any]] = {}
+        typed: dict[tuple[str, str], None] = {}
+        needs_escape, escapes = _NEEDS_ESCAPE, _ESCAPES
         for s, pv in nodes:
             if not pv:
                 continue
-            if s.startswith(root):
-                s_json = s[n_root:]
-                s_ttl = f"<{s_json}>"
-            else:
-                s_json, s_ttl = s, self.ttl_iri(s)
-            head = f"<{s}> "
+            sf = iri_forms.get(s)
+            if sf is None:
+                sf = iri_forms[s] = forms_of(s)
+            s_nt, s_ttl, s_json = sf
             obj = objects.get(s)
             if obj is None:
                 obj = objects[s] = {"@id": s_json}
-            parts: list[str] = []
+            parts: list[str] = [s_ttl, " "]
+            add_part = parts.append
             last = None
             for p, v in pv:
-                nt_pred, ttl_pred, key, many, reverse, convert = specs[p]
-                o_nt, o_ttl, o_json = convert(v)
-                add_line(f"{head}{nt_pred}{o_nt} .\n")
-                if p is last:
-                    parts.append(f", {o_ttl}")
+                nt_pred, ttl_next, key, many, reverse, convert, mode, ttl_first = specs[p]
+                if mode == _STRING and v.__class__ is str:
+                    if needs_escape(v):
+                        o_nt = o_ttl = f'"{v.translate(escapes)}"'
+                    else:
+                        o_nt = o_ttl = f'"{v}"'
+                    o_json = v
+                elif mode == _IRI:
+                    f = iri_forms.get(v)
+                    if f is None:
+                        f = iri_forms[v] = forms_of(v)
+                    o_nt, o_ttl, o_json = f
                 else:
-                    parts.append(f" ;\n    {ttl_pred} {o_ttl}" if parts else f"{ttl_pred} {o_ttl}")
+                    o_nt, o_ttl, o_json = convert(v)
+                    if mode == _TYPE:
+                        typed[(s, v)] = None
+                add_line(f"{s_nt}{nt_pred}{o_nt} .\n")
+                if p is last:
+                    add_part(", ")
+                else:
+                    add_part(ttl_next if last is not None else ttl_first)
                     last = p
+                add_part(o_ttl)
                 if reverse:  # JSON-LD: on the object's node, {"premise": [subject]} (an @reverse term)
                     other = objects.get(v)
                     if other is None:
@@ -257,16 +309,16 @@ class Writer:
                     obj[key] = [*old, o_json] if isinstance(old, list) else [old, o_json]
                 else:
                     obj[key] = o_json
-            blocks.append(f"{s_ttl} {''.join(parts)} .\n")
-        indent = self.JSON_INDENT
+            add_part(" .\n")
+            add_block("".join(parts))
         lines.sort()
         if any(map(operator.eq, lines, islice(lines, 1, None))):  # a triple made twice: keep one
             lines = sorted(set(lines))
-        return Written(
-            lines,
-            "\n".join(blocks),
-            [indent + json_line(o) for o in objects.values()],
-        )
+        indent = self.JSON_INDENT
+        classes: dict[str, int] = {}
+        for _, cls in typed:
+            classes[cls] = classes.get(cls, 0) + 1
+        return Written(lines, "\n".join(blocks), [indent + json_line(o) for o in objects.values()], classes)
 
     def turtle(self, nodes: Iterable[Node]) -> str:
         return self.write(nodes).turtle
