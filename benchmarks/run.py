@@ -15,7 +15,8 @@ For each corpus size it measures, each command in a fresh process:
   - the embedded store on its own (--store): datapkg.store.load vs pyoxigraph's bulk loader on the
     same N-Quads file, each in a fresh process;
   - optionally `frictionless validate` of the package (--frictionless);
-  - a rebuild with nothing changed when the build has an incremental cache (--force exists).
+  - a rebuild with nothing changed when the build has an incremental cache (--force exists), and
+    one that reads every document from the cache but writes every file again (its manifest removed).
 Then the scaling ratios time(largest)/time(previous) and RSS(largest)/RSS(previous); it prints a
 table and writes benchmarks/results.json. Flags the build does not have yet are left out (read
 from `datapkg build --help`) and listed in the results.
@@ -147,7 +148,7 @@ def build_flags() -> set[str]:
     """The options `datapkg build` has now (the orchestrator grows --jobs, --force, --quiet …)."""
     help_text = subprocess.run([*DATAPKG, "build", "--help"], capture_output=True, text=True, check=True).stdout
     options = set(re.findall(r"^\s+(?:-\w, )?(--[\w-]+)", help_text, flags=re.MULTILINE))
-    return options & {"--jobs", "--no-store", "--force", "--quiet"}
+    return options & {"--jobs", "--no-store", "--force", "--quiet", "--timings"}
 
 
 def find_rdf(out: Path, suffix: str) -> Path | None:
@@ -238,8 +239,11 @@ def bench_size(size: int, args: argparse.Namespace, flags: set[str], workdir: Pa
     base = [*DATAPKG, "build", "--seeds", str(corpus), "--out", str(out)]
     base += [f"--jobs={args.jobs}"] if args.jobs and "--jobs" in flags else []
     base += ["--quiet"] if "--quiet" in flags else []
+    base += ["--timings"] if "--timings" in flags else []
     full = base + (["--force"] if "--force" in flags else [])
+    shutil.rmtree(cache_dir(out), ignore_errors=True)  # a cold build: nothing to reuse
     b = measure(full + (["--no-store"] if "--no-store" in flags else []), logs / f"build-{size}")
+    b["timings"] = read_timings(logs / f"build-{size}.err")
     row["build"] = b
     if b["exit"] != 0:
         return row
@@ -256,8 +260,17 @@ def bench_size(size: int, args: argparse.Namespace, flags: set[str], workdir: Pa
         row["quads"] = count_statements(nq)
     if "--force" in flags:  # the cache is warm now: nothing changed, so this should be quick
         r = measure(base + (["--no-store"] if "--no-store" in flags else []), logs / f"rebuild-{size}")
+        r["timings"] = read_timings(logs / f"rebuild-{size}.err")
         row["rebuild"] = r
         row["rebuild_ratio"] = r["wall_s"] / b["wall_s"]
+        row["cache_bytes"] = sum(f.stat().st_size for f in cache_dir(out).glob("*") if f.is_file())
+        # Without the manifest the build cannot tell that nothing changed: every document comes from the
+        # cache and every file is written again (what a build with a few changed documents costs).
+        (cache_dir(out) / "manifest.json").unlink(missing_ok=True)
+        c = measure(base + (["--no-store"] if "--no-store" in flags else []), logs / f"cached-{size}")
+        c["timings"] = read_timings(logs / f"cached-{size}.err")
+        row["cached_build"] = c
+        row["cached_ratio"] = c["wall_s"] / b["wall_s"]
     if args.store and nq is not None:
         row.update(store_vs_bulk_load(nq, workdir, logs / f"store-{size}"))
     if args.frictionless:
@@ -265,7 +278,29 @@ def bench_size(size: int, args: argparse.Namespace, flags: set[str], workdir: Pa
         row["frictionless"] = measure(["frictionless", "validate", str(descriptor)], logs / f"frictionless-{size}")
     if not args.keep:
         shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(cache_dir(out), ignore_errors=True)
     return row
+
+
+def cache_dir(out: Path) -> Path:
+    """Where `datapkg build` keeps its build cache for `out` (datapkg.buildcache.default_dir)."""
+    return out.parent / ".datapkg-cache" / out.name
+
+
+def read_timings(err: Path) -> dict[str, dict[str, float]]:
+    """The table `datapkg build --timings` prints on stderr: {section: {step: seconds}}."""
+    sections: dict[str, dict[str, float]] = {}
+    current: dict[str, float] | None = None
+    try:
+        lines = err.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return sections
+    for line in lines:
+        if re.fullmatch(r"  \S.*:", line):
+            current = sections.setdefault(line.strip().rstrip(":"), {})
+        elif current is not None and (m := re.fullmatch(r"    (.+?)\s+([\d.]+) (?:s|MiB)", line)):
+            current[m[1]] = float(m[2])
+    return sections
 
 
 def scaling(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -289,8 +324,9 @@ def _fmt(value: Any, spec: str = ",.0f") -> str:
 
 def table(rows: list[dict[str, Any]], scale: dict[str, Any]) -> str:
     head = (
-        f"{'docs':>7} {'gen s':>6} {'valid. docs/s':>13} {'build s':>8} {'docs/s':>7} {'triples':>10} "
-        f"{'triples/s':>10} {'cpu s':>7} {'peak RSS MiB':>12} {'floor s':>8} {'×floor':>7} {'rebuild':>8} {'store ×':>8}"
+        f"{'docs':>7} {'gen s':>6} {'valid. docs/s':>13} {'build s':>8} {'load':>5} {'docs/s':>7} {'triples':>11} "
+        f"{'triples/s':>10} {'cpu s':>7} {'peak RSS MiB':>12} {'floor s':>8} {'×floor':>7} {'rebuild s':>9} "
+        f"{'rebuild':>8} {'cached s':>8} {'cached':>7} {'store ×':>8}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
@@ -298,11 +334,14 @@ def table(rows: list[dict[str, Any]], scale: dict[str, Any]) -> str:
         lines.append(
             f"{r['docs']:>7,} {_fmt(r.get('generate_s'), '.1f'):>6} "
             f"{_fmt(r.get('validate', {}).get('docs_per_s'), ',.0f'):>13} "
-            f"{_fmt(b.get('wall_s'), '.2f'):>8} {_fmt(r.get('docs_per_s')):>7} {_fmt(r.get('triples')):>10} "
+            f"{_fmt(b.get('wall_s'), '.2f'):>8} {_fmt(b.get('load_before'), '.1f'):>5} "
+            f"{_fmt(r.get('docs_per_s')):>7} {_fmt(r.get('triples')):>11} "
             f"{_fmt(r.get('triples_per_s')):>10} {_fmt(b.get('cpu_s'), '.1f'):>7} "
             f"{_fmt(b.get('peak_rss_tree_bytes', 0) / 2**20, ',.0f'):>12} "
             f"{_fmt(r.get('floor', {}).get('serialize_s'), '.2f'):>8} {_fmt(r.get('floor_ratio'), '.1f'):>7} "
-            f"{_fmt(r.get('rebuild_ratio'), '.0%'):>8} {_fmt(r.get('store_ratio'), '.2f'):>8}"
+            f"{_fmt(r.get('rebuild', {}).get('wall_s'), '.2f'):>9} "
+            f"{_fmt(r.get('rebuild_ratio'), '.0%'):>8} {_fmt(r.get('cached_build', {}).get('wall_s'), '.2f'):>8} "
+            f"{_fmt(r.get('cached_ratio'), '.0%'):>7} {_fmt(r.get('store_ratio'), '.2f'):>8}"
         )
         if b.get("error"):
             lines.append(f"        build failed (exit {b['exit']}): {b['error']}")
@@ -319,6 +358,12 @@ def table(rows: list[dict[str, Any]], scale: dict[str, Any]) -> str:
             f"time ×{scale['time_ratio']:.2f} (target ≤ {TARGETS['scaling'] * scale['size_ratio'] / 10:g}), "
             f"peak RSS ×{scale['rss_ratio']:.2f} (target < {TARGETS['rss_growth']:g})"
         )
+    big = next((r for r in reversed(rows) if r.get("build", {}).get("timings")), None)
+    if big is not None:
+        lines.append(f"where the time went ({big['docs']:,} documents, datapkg build --timings):")
+        for section, steps in big["build"]["timings"].items():
+            top = sorted(steps.items(), key=lambda kv: -kv[1])[:8]
+            lines.append(f"  {section}: " + ", ".join(f"{k} {v:.1f}s" for k, v in top))
     return "\n".join(lines)
 
 

@@ -10,11 +10,13 @@ the unit's highlight in the text, edges classed by relation type.
 from __future__ import annotations
 
 import os
+import re
 import select
 import shutil
 import subprocess
 import threading
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import graphviz
 
@@ -68,26 +70,45 @@ def _dot_text(value: str) -> str:
     return value.replace("\\", "\\\\")
 
 
-def dot_graph(records: DocumentRecords) -> graphviz.Digraph:
-    """The DOT graph: premises below their conclusions, the thesis on the top rank."""
-    g = graphviz.Digraph(
-        "argument-map",
-        graph_attr={
-            "rankdir": "BT",
-            "nodesep": "0.15",
-            "ranksep": "0.5",
-            "bgcolor": "transparent",
-            "fontname": FONT,
-        },
-        node_attr={
-            "shape": "box",
-            "style": "rounded,filled",
-            "fontname": FONT,
-            "fontsize": "10",
-            "margin": "0.12,0.06",
-        },
-        edge_attr={"fontname": FONT, "penwidth": "1.4"},
-    )
+GRAPH_ATTRS = {"rankdir": "BT", "nodesep": "0.15", "ranksep": "0.5", "bgcolor": "transparent", "fontname": FONT}
+NODE_ATTRS = {"shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize": "10", "margin": "0.12,0.06"}
+EDGE_ATTRS = {"fontname": FONT, "penwidth": "1.4"}
+
+# graphviz's own quoting (DOT ids, escaped quotes), without the argument-checking wrapper that
+# costs more than the quoting; memoised, since colours, classes and styles repeat on every node.
+_quote_id = getattr(graphviz.quoting.quote, "__wrapped__", graphviz.quoting.quote)
+_quoted: dict[str, str] = {}
+
+
+def _q(value: str) -> str:
+    out = _quoted.get(value)
+    if out is None:
+        out = _quote_id(value)
+        if len(_quoted) < 4096:  # bounded: ids and labels differ per document
+            _quoted[value] = out
+    return out
+
+
+def _attrs(attrs: dict[str, str], label: str | None = None) -> str:
+    """` [label=… k=v …]` as graphviz writes it: the label first, then the attributes sorted by name."""
+    items = [f"label={_quote_id(graphviz.nohtml(label))}"] if label is not None else []  # never memoised:
+    # a NoHtml string equals the plain one, which quote() treats differently
+    items += [f"{_q(k)}={_q(v)}" for k, v in sorted(attrs.items())]
+    return f" [{' '.join(items)}]" if items else ""
+
+
+def dot_source(records: DocumentRecords) -> str:
+    """The DOT text of the map: premises below their conclusions, the thesis on the top rank.
+
+    Written directly, byte for byte what the `graphviz` binding's Digraph would write (its
+    builder costs more than `dot` takes to lay out a map); `dot_graph` gives the binding's object.
+    """
+    lines = [
+        'digraph "argument-map" {\n',
+        f"\tgraph{_attrs(GRAPH_ATTRS)}\n",
+        f"\tnode{_attrs(NODE_ATTRS)}\n",
+        f"\tedge{_attrs(EDGE_ATTRS)}\n",
+    ]
     units = {c.id for c in records.claims}
     theses = []
     for unit in records.claims:
@@ -96,8 +117,6 @@ def dot_graph(records: DocumentRecords) -> graphviz.Digraph:
         attrs = {
             "id": _dot_text(unit.id),
             "class": " ".join(classes),
-            # nohtml: a label that looks like <...> must stay text, never become an HTML-like label
-            "label": graphviz.nohtml("\\n".join(_dot_text(line) for line in node_lines(unit))),
             "URL": _dot_text("#" + text_anchor(unit.local_id)),
             "tooltip": _dot_text(unit.local_id),  # replaced by node_title() after layout, escaped by us
             "fillcolor": ROLE_COLOURS.get(unit.role, "#ffffff"),
@@ -108,25 +127,41 @@ def dot_graph(records: DocumentRecords) -> graphviz.Digraph:
             theses.append(unit.local_id)
         if is_rec:
             attrs["style"] = "filled,bold"  # square corners tell recommendations apart without colour
-        g.node(_dot_text(unit.local_id), **attrs)
+        # the label is a plain string (nohtml): one that looks like <...> must stay text
+        label = "\\n".join(_dot_text(line) for line in node_lines(unit))
+        lines.append(f"\t{_q(_dot_text(unit.local_id))}{_attrs(attrs, label)}\n")
     if theses:
-        with g.subgraph(name="thesis-rank") as top:
-            top.attr(rank="max")  # with rankdir=BT the highest rank is drawn at the top
-            for local in theses:
-                top.node(_dot_text(local))
+        lines.append('\tsubgraph "thesis-rank" {\n\t\trank=max\n')  # with rankdir=BT: drawn at the top
+        lines += [f"\t\t{_q(_dot_text(local))}\n" for local in theses]
+        lines.append("\t}\n")
     for rel in records.relations:
         if rel.source_id not in units or rel.target_id not in units:
             continue  # validation rejects these; never let Graphviz invent a node
         source, target = rel.source_id.split("/", 1)[1], rel.target_id.split("/", 1)[1]
         style = EDGE_STYLES.get(rel.type, EDGE_STYLES["supports"])
-        g.edge(
-            _dot_text(source),
-            _dot_text(target),
-            id=_dot_text(rel.id),
-            **{"class": f"relation {rel.type}", "tooltip": _dot_text(f"{source} {rel.type} {target}")},
-            **style,
-        )
-    return g
+        attrs = {"id": _dot_text(rel.id), "class": f"relation {rel.type}"}
+        attrs["tooltip"] = _dot_text(f"{source} {rel.type} {target}")
+        attrs.update(style)
+        lines.append(f"\t{_edge_end(_dot_text(source))} -> {_edge_end(_dot_text(target))}{_attrs(attrs)}\n")
+    lines.append("}\n")
+    return "".join(lines)
+
+
+def _edge_end(name: str) -> str:
+    """An edge end as graphviz.quoting.quote_edge writes it (`node[:port[:compass]]`)."""
+    node, _, rest = name.partition(":")
+    parts = [_q(node)]
+    if rest:
+        port, _, compass = rest.partition(":")
+        parts.append(_q(port))
+        if compass:
+            parts.append(compass)
+    return ":".join(parts)
+
+
+def dot_graph(records: DocumentRecords) -> graphviz.Source:
+    """The map as a graphviz object (for rendering it with the binding, e.g. in tests)."""
+    return graphviz.Source(dot_source(records))
 
 
 class _Dot:
@@ -192,11 +227,158 @@ def layout_svg(source: str) -> str:
 
 def argument_map_svg(records: DocumentRecords) -> str:
     """Inline SVG markup (no XML prolog) of the document's argument map."""
-    return finish_svg(layout_svg(dot_graph(records).source), records)
+    return finish_svg(layout_svg(dot_source(records)), records)
+
+
+def map_title(records: DocumentRecords) -> str:
+    return f"Argument map: {records.document.title}"
+
+
+def map_description(records: DocumentRecords) -> str:
+    return (
+        f"{len(records.claims)} units and {len(records.relations)} relations. The thesis is at the top; each arrow "
+        "goes from a unit to the unit it supports (green, solid), attacks (red, dashed) or restates (grey, dotted). "
+        "Each node links to the unit in the text."
+    )
 
 
 def finish_svg(raw: str, records: DocumentRecords) -> str:
-    """Graphviz's SVG made inline, accessible and independent of how many graphs its dot process drew."""
+    """Graphviz's SVG made inline, accessible and independent of how many graphs its dot process drew.
+
+    The same text as `finish_svg_tree` (parse with ElementTree, edit, serialise), made by a few
+    regular-expression passes over the SVG `dot` writes for our maps, which is several times
+    faster than the tree. Anything outside that narrow form (an entity we do not expect, a
+    CDATA section, a node whose text lines do not match) takes the tree path instead.
+    """
+    fast = _finish_svg_text(raw, records)
+    return fast if fast is not None else finish_svg_tree(raw, records)
+
+
+# What dot writes for our maps: ids and classes of [a-z0-9_/ -] (hyphens as &#45;), '->' in edge
+# titles, numbers. The text path handles exactly that; the patterns below say where.
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+# Markup the text path does not handle (comments are gone by then); "></" is an empty element
+# written open-close, which the tree would write as <x />.
+_UNEXPECTED = ("<![CDATA[", "<?", "<!", "\r", "\t", "></")
+_ROOT = re.compile(r"<svg\b([^<>]*)>")
+_ATTR = re.compile(r'\s*([A-Za-z_][\w.:-]*)="([^"<&]*)"')
+# One pass over the elements the edits touch: group starts, <text> elements, <a> start tags.
+_TOKENS = re.compile(r'<(?:g id="([^"<&]*)" class="([^"<&]*)"|(text\b[^<>]*>)[^<]*</text>|a\b([^<>]*)>)')
+_GRAPH_TITLE = re.compile(r'(<g id="argument-map-graph" class="[^"<&]*"[^<>]*>\n)<title>[^<]*</title>\s*')
+_LINK_TITLE = re.compile(r'( xlink:title=")[^"]*(")')
+
+
+class _Unexpected(Exception):
+    """The SVG is not in the form the text path handles: use the tree."""
+
+
+def _xml_text(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _xml_attr(value: str) -> str:
+    return _xml_text(value).replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#09;")
+
+
+def _finish_svg_text(raw: str, records: DocumentRecords) -> str | None:
+    at = raw.find("<svg")
+    if at < 0:
+        return None
+    svg = _COMMENT.sub("", raw[at:]).replace("&#45;", "-").replace('"/>', '" />').rstrip("\n")
+    if not svg.endswith("</svg>") or any(x in svg for x in _UNEXPECTED):
+        return None
+    if svg.count("&") != svg.count("&gt;") + svg.count("&lt;") + svg.count("&amp;"):
+        return None  # another entity or character reference: the tree decodes it
+    root = _ROOT.match(svg)
+    if root is None:
+        return None
+    attrs: dict[str, str] = {}
+    for name, value in _ATTR.findall(root.group(1)):
+        if name == "xmlns" and value == SVG_NS or name == "xmlns:xlink" and value == XLINK_NS:
+            continue  # namespace declarations: the tree path writes its own
+        if ":" in name or name.startswith("xmlns") or "\n" in value:
+            return None
+        attrs[name] = value
+    if len(_ATTR.sub("", root.group(1)).strip()):
+        return None  # something in the root tag that is not a plain attribute
+    body = svg[root.end() : -len("</svg>")]
+    units = {c.id: c for c in records.claims}
+    state: dict[str, Any] = {"lines": None, "title": None, "graphs": 0}
+
+    def close_node() -> None:
+        if state["lines"] is not None and next(state["lines"], None) is not None:
+            raise _Unexpected  # fewer <text> lines than label lines: the tree path raises
+        state["lines"] = state["title"] = None
+
+    def edit(m: re.Match[str]) -> str:
+        cls = m.group(2)
+        if cls is not None:  # a group starts: the previous node group (if any) has ended
+            close_node()
+            classes = cls.split()
+            if "graph" in classes:
+                state["graphs"] += 1
+                return f'<g id="argument-map-graph" class="{cls}"'
+            unit = units.get(m.group(1)) if "node" in classes else None
+            if unit is not None:
+                state["lines"] = iter(node_lines(unit))
+                state["title"] = _xml_attr(node_title(unit))
+            return m.group(0)
+        if state["lines"] is None:
+            return m.group(0)
+        if m.group(3) is not None:
+            line = next(state["lines"], None)
+            if line is None:
+                raise _Unexpected
+            return f"<{m.group(3)}{_xml_text(line)}</text>"
+        return _with_link_title(m.group(4), state["title"])
+
+    try:
+        body = _TOKENS.sub(edit, body)
+        close_node()
+    except _Unexpected:
+        return None
+    if state["graphs"] != 1:
+        return None
+    body, removed = _GRAPH_TITLE.subn(r"\1", body, count=1)
+    if removed != 1:
+        return None
+    attrs.update(
+        {
+            "role": "graphics-document",
+            "aria-labelledby": "argument-map-title",
+            "aria-describedby": "argument-map-desc",
+            "class": "argument-map",
+            "xmlns": SVG_NS,
+        }
+    )
+    head = ["<svg"]
+    if "xlink:" in body:
+        head.append(f' xmlns:xlink="{XLINK_NS}"')
+    head += [f' {k}="{_xml_attr(v)}"' for k, v in attrs.items()]
+    head.append(">")
+    first = body.find("<")  # the root's text comes before the inserted title and description
+    if first < 0:
+        first = len(body)
+    return "".join(
+        [
+            *head,
+            body[:first],
+            f'<title id="argument-map-title">{_xml_text(map_title(records))}</title>',
+            f'<desc id="argument-map-desc">{_xml_text(map_description(records))}</desc>',
+            body[first:],
+            "</svg>",
+        ]
+    )
+
+
+def _with_link_title(attrs: str, title: str) -> str:
+    if " xlink:title=" in attrs:
+        return "<a" + _LINK_TITLE.sub(lambda m: m.group(1) + title + m.group(2), attrs, count=1) + ">"
+    return f'<a{attrs} xlink:title="{title}">'
+
+
+def finish_svg_tree(raw: str, records: DocumentRecords) -> str:
+    """`finish_svg` through ElementTree: the reference the fast path must equal (and its fallback)."""
     root = ET.fromstring(raw)  # drops the DOCTYPE and Graphviz's version comments
     units = {c.id: c for c in records.claims}
     for g in root.iter(f"{{{SVG_NS}}}g"):
@@ -212,15 +394,10 @@ def finish_svg(raw: str, records: DocumentRecords) -> str:
                 text.text = line
             for link in g.iter(f"{{{SVG_NS}}}a"):
                 link.set(f"{{{XLINK_NS}}}title", node_title(unit))
-    n_units, n_rel = len(records.claims), len(records.relations)
     title = ET.Element(f"{{{SVG_NS}}}title", id="argument-map-title")
-    title.text = f"Argument map: {records.document.title}"
+    title.text = map_title(records)
     desc = ET.Element(f"{{{SVG_NS}}}desc", id="argument-map-desc")
-    desc.text = (
-        f"{n_units} units and {n_rel} relations. The thesis is at the top; each arrow goes from a unit to the unit "
-        "it supports (green, solid), attacks (red, dashed) or restates (grey, dotted). "
-        "Each node links to the unit in the text."
-    )
+    desc.text = map_description(records)
     root.insert(0, desc)
     root.insert(0, title)
     root.set("role", "graphics-document")

@@ -1,10 +1,15 @@
 """`datapkg build`: load the seeds one document at a time, feed every sink, swap the result in.
 
+Documents are loaded, checked and rendered by worker processes (`pipeline.DocumentPool`,
+`--jobs`) or read from the build cache (`buildcache`); this process merges the actors
+(`corpusactors`) and calls every sink's `write` in corpus order, then `finish`, so the
+output does not depend on the number of jobs or on the cache.
+
 Atomicity: everything is written into a fresh temporary directory next to `out`
 (same filesystem), which replaces `out` only when every sink has finished — with
 renameat2(RENAME_EXCHANGE) on Linux (one atomic step), else by renaming the old build
 aside first. Invalid data, an exception, Ctrl-C or SIGTERM remove the temporary
-directory and leave the previous build untouched.
+directory, stop the workers and leave the previous build untouched.
 """
 
 from __future__ import annotations
@@ -20,14 +25,32 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None  # type: ignore[assignment]
+
+from .buildcache import (
+    BuildCache,
+    corpus_fingerprint,
+    default_dir,
+    document_key,
+    output_stamp,
+    read_manifest,
+    write_manifest,
+)
+from .corpusactors import CompactActorIndex
 from .emit import BuildContext, BuildOptions, Sink
-from .emit.files import CHECKSUMS_FILE
+from .emit.files import CHECKSUMS_FILE, STORE_DIR
 from .errors import DataError, OutputError, Problem, UsageError
-from .seeds import ActorIndex, display_path, iter_documents, merge_actors, open_seeds
+from .pipeline import DOCUMENT_FILES, DocumentPool, Job, Task
+from .progress import Progress
+from .seeds import Seeds, display_path, open_seeds, scan_document_dirs
 
 # Output formats in the order they run; later sinks may describe earlier sinks' files.
 SINKS: list[str] = [
@@ -59,26 +82,47 @@ class Interrupted(BaseException):
         self.signum = signum
 
 
-def load_sinks(ctx: BuildContext) -> list[Sink]:
+def make_sinks(ctx: BuildContext, specs: list[str]) -> list[Sink]:
     sinks = []
-    for spec in SINKS:
+    for spec in specs:
         module, _, name = spec.partition(":")
         sinks.append(getattr(importlib.import_module(module), name)(ctx))
     return sinks
 
 
-def build(seeds_dir: Path | str, out: Path | str, options: BuildOptions | None = None) -> BuildContext:
-    """Build every artefact into a temporary directory, then swap it in place of `out`."""
+def load_sinks(ctx: BuildContext) -> list[Sink]:
+    return make_sinks(ctx, list(SINKS))
+
+
+def build(
+    seeds_dir: Path | str, out: Path | str, options: BuildOptions | None = None, progress: Progress | None = None
+) -> BuildContext:
+    """Build every artefact into a temporary directory, then swap it in place of `out`.
+
+    With the build cache on, a build that would write exactly what `out` holds (same documents,
+    code, settings; `out` untouched since) does nothing: `ctx.counts["up_to_date"]` is True.
+    """
     options = options or BuildOptions()
     out = Path(out)
     seeds = open_seeds(seeds_dir)
     check_output(out, seeds.root)
+    tasks = _tasks(seeds)
+    cache, corpus = None, ""
+    if options.cache:
+        cache = BuildCache(Path(options.cache_dir) if options.cache_dir else default_dir(out))
+        corpus = corpus_fingerprint(seeds.root, seeds.dataset.wikidata_verified, list(SINKS))
+        if not options.force:
+            ctx = _up_to_date(seeds, out, options, cache, corpus, tasks)
+            if ctx is not None:
+                return ctx
     with _terminate_raises():
         tmp = _make_temp(out)
         try:
             ctx = BuildContext(dataset=seeds.dataset, seeds_root=seeds.root, out=tmp, options=options)
-            _run(ctx, seeds)
+            _run(ctx, seeds, tasks, cache, corpus, progress)
+            began = time.perf_counter()
             swap(tmp, out)
+            _add_time(ctx, "swap", time.perf_counter() - began)
         except OSError as exc:
             _discard(tmp)
             if _is_output_error(exc, out):
@@ -87,26 +131,185 @@ def build(seeds_dir: Path | str, out: Path | str, options: BuildOptions | None =
         except BaseException:
             _discard(tmp)
             raise
+        finally:
+            if progress is not None:
+                progress.close()
+    keys = ctx.counts["cache"].pop("keys")
     ctx.out = out
+    if cache is not None:
+        cache.prune(set(keys))
+        if len(keys) == len(tasks):  # every document has its entry: the next build may find nothing to do
+            write_manifest(cache.root, _manifest(ctx, corpus, keys, out))
     return ctx
 
 
-def _run(ctx: BuildContext, seeds: object) -> None:
-    sinks = load_sinks(ctx)
-    index, problems = ActorIndex(), []
-    for result in iter_documents(seeds):  # type: ignore[arg-type]
-        merge_actors(index, result)
-        problems.extend(p for p in result.problems if p.severity == "error")
-        if result.records is None or problems:
-            continue  # keep loading to report every problem, but write nothing more
-        ctx.documents.append(result.doc_id)
-        for sink in sinks:
-            sink.write(sink.render(result.records))
-    if problems:
-        raise DataError(problems)
-    actors = index.sorted()
+# Options that change what a build writes (the others change how).
+def _shaping(options: BuildOptions) -> dict[str, object]:
+    return {"store": options.store}
+
+
+def _manifest(ctx: BuildContext, corpus: str, keys: list[str], out: Path) -> dict[str, object]:
+    rdf = ctx.counts.get("rdf", {})
+    return {
+        "corpus": corpus,
+        "options": _shaping(ctx.options),
+        "keys": keys,
+        "stamp": output_stamp(out, (STORE_DIR,)),
+        "documents": ctx.documents,
+        "counts": {"rows": ctx.counts.get("rows", {}), "rdf": {k: rdf[k] for k in ("triples", "graphs") if k in rdf}},
+    }
+
+
+def _up_to_date(
+    seeds: Seeds, out: Path, options: BuildOptions, cache: BuildCache, corpus: str, tasks: list[Task]
+) -> BuildContext | None:
+    """The context of the build in `out` when building again would write the same bytes; else None."""
+    manifest = read_manifest(cache.root)
+    if manifest is None or manifest.get("corpus") != corpus or manifest.get("options") != _shaping(options):
+        return None
+    if not out.is_dir() or any(t.problem is not None for t in tasks):
+        return None
+    began = time.perf_counter()
+    for task in tasks:  # computed here once: the workers reuse them if the build goes ahead
+        task.key = document_key(corpus, task.folder, display_path(task.folder), DOCUMENT_FILES)
+        task.keyed = True
+    if [t.key for t in tasks] != manifest.get("keys"):
+        return None
+    if options.store and not (out / STORE_DIR).is_dir():
+        return None
+    if output_stamp(out, (STORE_DIR,)) != manifest.get("stamp"):
+        return None
+    ctx = BuildContext(dataset=seeds.dataset, seeds_root=seeds.root, out=out, options=options)
+    ctx.documents = list(manifest["documents"])  # type: ignore[call-overload]
+    ctx.counts.update(manifest["counts"])  # type: ignore[call-overload]
+    ctx.counts["cache"] = {"hits": len(tasks), "misses": 0}
+    ctx.counts["up_to_date"] = True
+    ctx.counts["timings"] = {"up-to-date check": time.perf_counter() - began}
+    return ctx
+
+
+def _tasks(seeds: Seeds) -> list[Task]:
+    scanned = scan_document_dirs(seeds.root)
+    if not scanned:
+        raise DataError(Problem.make("seeds-empty", "no document folders found", file=display_path(seeds.root)))
+    return [Task(i, folder, problem) for i, (folder, problem) in enumerate(scanned)]
+
+
+def _run(
+    ctx: BuildContext,
+    seeds: Seeds,
+    tasks: list[Task],
+    cache: BuildCache | None,
+    corpus: str,
+    progress: Progress | None,
+) -> None:
+    """Every document through the sinks in corpus order, then every sink's finish.
+
+    Documents are loaded and rendered by `options.jobs` processes (see `pipeline`); this process
+    merges the actors and writes, in corpus order, so the output is the same for any number of jobs.
+    """
+    options = ctx.options
+    specs = list(SINKS)
+    job = Job(seeds=seeds, ctx=ctx, sink_specs=specs, cache=cache, corpus_key=corpus, read_cache=not options.force)
+    timings: dict[str, float] = ctx.counts.setdefault("timings", {})
+    if progress is not None:
+        progress.total = len(tasks)
+    stats = ctx.counts.setdefault("cache", {"hits": 0, "misses": 0, "keys": []})
+    index, problems = CompactActorIndex(), []
+    jobs = options.jobs if options.jobs > 0 else (os.cpu_count() or 1)
+    began = time.perf_counter()
+    with DocumentPool(job, tasks, jobs) as pool:
+        sinks = make_sinks(ctx, specs)  # after the workers started: they need none of the parent's state
+        waiting = "wait for workers" if pool.executor is not None else "wait: loading here"
+        waited = time.perf_counter()
+        for done in pool:
+            now = time.perf_counter()
+            _add_time(ctx, waiting, now - waited)
+            outcome = done.result()
+            _add_time(ctx, "unpickle", time.perf_counter() - now)
+            if outcome.valid:  # as seeds.merge_actors: only valid documents contribute actors
+                for actor in outcome.actors:
+                    outcome.problems.extend(index.add(actor, outcome.actor_locations[actor.id]))
+            errors = [p for p in outcome.problems if p.severity == "error"]
+            if errors and not problems:
+                pool.stop_rendering()
+            problems.extend(errors)
+            if not problems:  # keep checking to report every problem, but write nothing more
+                assert outcome.rendered is not None
+                ctx.documents.append(outcome.doc_id)
+                # Without workers, `rendered` is a generator that renders each sink's value as it
+                # is asked for (and stores the cache entry once exhausted: zip(strict=True) does).
+                for sink, rendered in zip(sinks, outcome.rendered, strict=True):
+                    t = time.perf_counter()
+                    sink.write(rendered)
+                    _add_time(ctx, f"write {sink.name}", time.perf_counter() - t)
+            for step, seconds in done.seconds.items():
+                timings[step] = timings.get(step, 0.0) + seconds
+            stats["hits" if done.cached else "misses"] += 1
+            if done.key is not None:
+                stats["keys"].append(done.key)
+            if progress is not None:
+                progress.update(done.index + 1, _progress_counts(sinks))
+            waited = time.perf_counter()
+        _add_time(ctx, "documents", time.perf_counter() - began)
+        _note_memory(ctx, "documents")
+        if problems:
+            raise DataError(problems)
+        actors = index.sorted()
+        ctx.mapper = pool.map  # the workers are idle now: sinks may hand them corpus-level work
+        try:
+            for sink in sinks:
+                if progress is not None:
+                    progress.phase(f"finishing {sink.name}")
+                t = time.perf_counter()
+                sink.finish(actors)
+                _add_time(ctx, f"finish {sink.name}", time.perf_counter() - t)
+                _note_memory(ctx, f"finish {sink.name}")
+        finally:
+            ctx.mapper = None
+
+
+def _note_memory(ctx: BuildContext, step: str) -> None:
+    """This process's peak memory (high-water mark of RSS) after `step`: shows which step raised it."""
+    if resource is None:
+        return
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    ctx.counts.setdefault("peak_rss", {})[step] = peak if sys.platform == "darwin" else peak * 1024
+
+
+def _add_time(ctx: BuildContext, step: str, seconds: float) -> None:
+    timings = ctx.counts.setdefault("timings", {})
+    timings[step] = timings.get(step, 0.0) + seconds
+
+
+# Steps done by the workers (summed over them: CPU-bound, so they can exceed the wall time).
+WORKER_STEPS = ("load", "render ", "pickle", "cache ")
+
+
+def timings_table(ctx: BuildContext) -> str:
+    """Where the time went: steps of this process (wall time) and per-document steps (summed; steps under
+    0.005 s are left out)."""
+    timings: dict[str, float] = ctx.counts.get("timings", {})
+    cache = ctx.counts.get("cache", {})
+    docs = cache.get("hits", 0) + cache.get("misses", 0)
+    lines = [f"timings ({docs:,} documents, {cache.get('hits', 0):,} from the build cache):"]
+    for title, mine in (("this process", True), ("per document (in the workers, summed)", False)):
+        steps = {k: v for k, v in timings.items() if k.startswith(WORKER_STEPS) != mine and v >= 0.005}
+        lines.append(f"  {title}:")
+        for step, seconds in sorted(steps.items(), key=lambda kv: -kv[1]):
+            lines.append(f"    {step:<28} {seconds:9.2f} s")
+    peaks = ctx.counts.get("peak_rss", {})
+    if peaks:
+        lines.append("  peak memory of this process after each step:")
+        lines.extend(f"    {step:<28} {peak / 2**20:9.0f} MiB" for step, peak in peaks.items())
+    return "\n".join(lines)
+
+
+def _progress_counts(sinks: list[Sink]) -> dict[str, int]:
+    counts: dict[str, int] = {}
     for sink in sinks:
-        sink.finish(actors)
+        counts.update(sink.progress_counts())
+    return counts
 
 
 # ---------------------------------------------------------------- output directory

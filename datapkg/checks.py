@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from .errors import Problem
@@ -11,7 +10,6 @@ from .model import AnnotationFile, DocumentRecords, RecommendationSpec
 if TYPE_CHECKING:
     from .seeds import Seeds, _Builder
 
-_SPACE = re.compile(r"\s")
 ACTOR_LISTS = ("about",)
 RECOMMENDATION_ACTOR_LISTS = ("addressees", "targets", "beneficiaries")
 
@@ -186,8 +184,12 @@ def _find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
 
 
 def _solid(text: str) -> int:
-    """Number of non-whitespace characters (C-speed: the regex engine counts, not a Python loop)."""
-    return len(text) - len(_SPACE.findall(text))
+    """Number of non-whitespace characters (C speed, not a Python loop).
+
+    str.split() uses the same whitespace as the regex \\s (str.isspace); splitting and joining is
+    about twice as fast as counting regex matches.
+    """
+    return len("".join(text.split()))
 
 
 def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -207,6 +209,8 @@ def covered_share(value: str, sentence: tuple[int, int], covered: list[tuple[int
     `first` is the index of the first covered span that may overlap the sentence.
     """
     start, end = sentence
+    if first < len(covered) and covered[first][0] <= start and end <= covered[first][1]:
+        return 1.0  # inside one covered span (the usual case): every character is covered
     total = _solid(value[start:end])
     if not total:
         return 1.0

@@ -151,30 +151,61 @@ def schema(directory: Path, check: bool) -> None:
     help="Output directory; replaced atomically when the build succeeds.",
 )
 @click.option("--no-store", is_flag=True, help="Do not load the embedded triple store (build/store/).")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Worker processes that load and render documents; 0 (the default): one per core.",
+)
+@click.option("--force", is_flag=True, help="Rebuild every document: do not reuse the build cache.")
+@click.option(
+    "--no-cache", is_flag=True, help="Neither read nor write the build cache (OUT/../.datapkg-cache/OUT-NAME/)."
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress display (it only ever shows on a terminal).")
+@click.option("--timings", is_flag=True, help="Print where the time went (per step and output format) on stderr.")
 @reports_errors
-def build(seeds_dir: Path, out_dir: Path, no_store: bool) -> None:
+def build(
+    seeds_dir: Path, out_dir: Path, no_store: bool, jobs: int, force: bool, no_cache: bool, quiet: bool, timings: bool
+) -> None:
     """Build the Data Package (CSV + JSON), the RDF graph and the site into build/.
 
     Everything is written to a temporary directory next to OUT and swapped in when
     complete; invalid data, an error, Ctrl-C or SIGTERM leave the previous build as it was.
+    Documents are loaded and rendered by --jobs worker processes; the output is the same
+    for any number of jobs. What each document rendered is kept in a build cache beside
+    OUT, so the next build only redoes documents whose files (or datapkg) changed.
     Exit status: 0 built, 1 invalid data or unwritable output, 2 usage error.
 
     \b
     Example:
       datapkg build --seeds seeds --out build
+      datapkg build --jobs 4 --no-store --timings   # faster: no triple store, 4 processes
       sha256sum -c --quiet build/SHA256SUMS   # run inside build/: cd build && sha256sum -c SHA256SUMS
     """
     from .build import Interrupted
     from .build import build as run
     from .emit import BuildOptions
+    from .progress import Progress, delay, wanted
 
+    options = BuildOptions(jobs=jobs, store=not no_store, force=force, quiet=quiet, cache=not no_cache)
+    progress = Progress(0, sys.stderr, enabled=wanted(sys.stderr, quiet), delay=delay())
     try:
-        ctx = run(seeds_dir, out_dir, BuildOptions(store=not no_store))
+        ctx = run(seeds_dir, out_dir, options, progress)
     except (KeyboardInterrupt, Interrupted) as exc:
         click.echo(f"interrupted: {out_dir} was left as it was", err=True)
         sys.exit(128 + getattr(exc, "signum", 2))
     rows = sum(ctx.counts.get("rows", {}).values())
-    click.echo(f"built {len(ctx.documents)} document(s), {rows} table rows into {out_dir}")
+    if ctx.counts.get("up_to_date"):
+        click.echo(f"{out_dir} is up to date: {len(ctx.documents)} document(s), {rows} table rows; nothing changed")
+        return
+    hits = ctx.counts.get("cache", {}).get("hits", 0)
+    reused = f" ({hits} from the build cache)" if hits else ""
+    click.echo(f"built {len(ctx.documents)} document(s){reused}, {rows} table rows into {out_dir}")
+    if timings:
+        from .build import timings_table
+
+        click.echo(timings_table(ctx), err=True)
 
 
 STORE_DIR_HELP = "Embedded store directory."

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 PARAGRAPH, UNIT, MENTION = 0, 1, 2  # nesting rank: lower ranks are outer
 
@@ -35,8 +35,26 @@ class Span:
         return (self.rank, self.start, -self.end, self.key)
 
 
+def escape_text(value: str) -> str:
+    """What `markupsafe.escape` makes of a value (same five entities), without building Markup objects."""
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    value = str(value)
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if "'" in value:
+        value = value.replace("'", "&#39;")
+    if '"' in value:
+        value = value.replace('"', "&#34;")
+    return value
+
+
 def _open(tag: str, attrs: dict[str, str]) -> str:
-    return "<" + tag + "".join(f' {name}="{escape(value)}"' for name, value in attrs.items()) + ">"
+    return "<" + tag + "".join(f' {name}="{escape_text(value)}"' for name, value in attrs.items()) + ">"
 
 
 def paragraphs(text: str) -> list[tuple[int, int]]:
@@ -53,25 +71,32 @@ def markup(text: str, spans: list[Span]) -> Markup:
     """HTML for `text` with every span applied; its text content equals `text` minus the heads' `inner`."""
     spans = [s for s in spans if 0 <= s.start < s.end <= len(text)]
     bounds = sorted({0, len(text)} | {s.start for s in spans} | {s.end for s in spans})
+    # Each span's place in the nesting order, computed once: the spans covering a piece are
+    # kept sorted by it, so that the open elements are compared, not re-sorted, at each boundary.
+    rank = {id(s): i for i, s in enumerate(sorted(spans, key=lambda s: s.order))}
     by_start = sorted(spans, key=lambda s: s.start)
     out: list[str] = []  # plain strings (escaped here) for speed: Markup.format is slow on thousands of tags
     stack: list[tuple[Span, str]] = []  # open spans with the tag actually used
-    active: list[Span] = []
+    active: list[Span] = []  # spans covering the current piece, in nesting order
     started: set[str] = set()
-    nxt = 0
+    nxt, n_spans = 0, len(by_start)
     for a, b in pairwise(bounds):
-        while nxt < len(by_start) and by_start[nxt].start <= a:
+        added = False
+        while nxt < n_spans and by_start[nxt].start <= a:
             active.append(by_start[nxt])
             nxt += 1
-        active = [s for s in active if s.end > a]
-        wanted = sorted(active, key=lambda s: s.order)
-        keep = 0
-        while keep < min(len(stack), len(wanted)) and stack[keep][0] is wanted[keep]:
+            added = True
+        if added:
+            active.sort(key=lambda s: rank[id(s)])
+        if any(s.end <= a for s in active):
+            active = [s for s in active if s.end > a]
+        keep, limit = 0, min(len(stack), len(active))
+        while keep < limit and stack[keep][0] is active[keep]:
             keep += 1
-        for _span, tag in reversed(stack[keep:]):
-            out.append(f"</{tag}>")
-        del stack[keep:]
-        for span in wanted[keep:]:
+        if keep < len(stack):
+            out.extend(f"</{tag}>" for _span, tag in reversed(stack[keep:]))
+            del stack[keep:]
+        for span in active[keep:]:
             tag, is_head = span.tag, span.key not in started
             attrs = span.head if is_head else span.rest
             if tag == "a" and any(t == "a" for _, t in stack):
@@ -82,7 +107,7 @@ def markup(text: str, spans: list[Span]) -> Markup:
                 out.append(str(span.inner))
                 started.add(span.key)
             stack.append((span, tag))
-        out.append(str(escape(text[a:b])))
+        out.append(escape_text(text[a:b]))
     for _span, tag in reversed(stack):
         out.append(f"</{tag}>")
     return Markup("".join(out))

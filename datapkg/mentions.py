@@ -3,9 +3,11 @@
 A surface form matches as a whole word (no word character right before or after
 it); where several overlap, the leftmost wins and, at the same place, the
 longest ('Pakistan Taliban' beats 'Pakistan'), which is what a regex alternation
-ordered longest first would give. The search walks the text's words once and
-looks surfaces up by their first word and length, so its cost grows with the
-number of distinct alias lengths, not with the number of aliases.
+ordered longest first would give. Surfaces are grouped by their first word; each
+distinct first word is looked for with `str.find` (C speed) and kept where it is
+a whole word of the text, then the surfaces starting with it are compared by
+length, so the cost grows with the occurrences of first words, not with the
+number of words in the text or of aliases.
 """
 
 from __future__ import annotations
@@ -51,16 +53,18 @@ def find_alias_hits(text: Text, surface_to_actor: dict[str, str]) -> list[Hit]:
         else:
             other.append(surface)
     candidates: list[tuple[int, int, str]] = []  # (start, -length, surface)
-    if by_first_word:
-        for m in _WORD.finditer(value):
-            group = by_first_word.get(m.group())
-            if group is None:
-                continue
-            start = m.start()
-            for length, surfaces in group.items():
-                piece = value[start : start + length]
-                if piece in surfaces and not _is_word_at(value, start + length):
-                    candidates.append((start, -length, piece))
+    for word, group in by_first_word.items():
+        # Where `word` is a whole word of the text, i.e. the word (maximal run of \w) starting there.
+        # A text position starts one word only, so no candidate is found twice.
+        size = len(word)
+        start = value.find(word)
+        while start != -1:
+            if not _is_word_at(value, start - 1) and not _is_word_at(value, start + size):
+                for length, surfaces in group.items():
+                    piece = value[start : start + length]
+                    if piece in surfaces and not _is_word_at(value, start + length):
+                        candidates.append((start, -length, piece))
+            start = value.find(word, start + 1)
     for surface in other:
         pos = value.find(surface)
         while pos != -1:

@@ -284,11 +284,10 @@ class Writer:
                         typed[(s, v)] = None
                 add_line(f"{s_nt}{nt_pred}{o_nt} .\n")
                 if p is last:
-                    add_part(", ")
+                    add_part(f", {o_ttl}")
                 else:
-                    add_part(ttl_next if last is not None else ttl_first)
+                    add_part(f"{ttl_next if last is not None else ttl_first}{o_ttl}")
                     last = p
-                add_part(o_ttl)
                 if reverse:  # JSON-LD: on the object's node, {"premise": [subject]} (an @reverse term)
                     other = objects.get(v)
                     if other is None:
@@ -298,17 +297,13 @@ class Writer:
                         other[reverse] = [s_json]
                     else:
                         values.append(s_json)
+                elif key not in obj:
+                    obj[key] = [o_json] if many else o_json
                 elif many:
-                    values = obj.get(key)
-                    if values is None:
-                        obj[key] = [o_json]
-                    else:
-                        values.append(o_json)
-                elif key in obj:  # a second value where one is expected: keep both (SHACL reports it)
+                    obj[key].append(o_json)
+                else:  # a second value where one is expected: keep both (SHACL reports it)
                     old = obj[key]
                     obj[key] = [*old, o_json] if isinstance(old, list) else [old, o_json]
-                else:
-                    obj[key] = o_json
             add_part(" .\n")
             add_block("".join(parts))
         lines.sort()

@@ -69,21 +69,27 @@ def resolve(path: Path) -> Path:
         raise DataError(Problem.make("file-unreadable", f"{path.name}: {exc}", file=display_path(path))) from None
 
 
-def is_inside(path: Path, root: Path) -> bool:
-    """Does `path`, with every symlink and '..' resolved, lie inside `root`?"""
-    real, real_root = resolve(path), resolve(root)
+def is_inside(path: Path, root: Path, real_root: Path | None = None) -> bool:
+    """Does `path`, with every symlink and '..' resolved, lie inside `root` (`real_root`: root resolved)?"""
+    return _inside(resolve(path), real_root or resolve(root))
+
+
+def _inside(real: Path, real_root: Path) -> bool:
     return real == real_root or real_root in real.parents
 
 
-def read_bytes(path: Path, root: Path, limit: int) -> bytes:
-    """Read a regular file that must lie inside `root`, refusing oversized files before reading them."""
-    shown = display_path(path)
-    if not is_inside(path, root):
+def read_bytes(path: Path, root: Path, limit: int, real_root: Path | None = None, shown: str | None = None) -> bytes:
+    """Read a regular file that must lie inside `root`, refusing oversized files before reading them.
+
+    `real_root` is `root` already resolved and `shown` the file's display path, when the caller has them.
+    """
+    shown = shown or display_path(path)
+    real = resolve(path)
+    if not _inside(real, real_root or resolve(root)):
         raise DataError(Problem.make("path-unsafe", f"{path.name} resolves outside the seeds directory", file=shown))
     if not path.is_file():
         what = "is not a regular file" if path.exists() else "not found"
         raise DataError(Problem.make("file-missing", f"{path.name} {what}", file=shown))
-    real = resolve(path)
     try:
         size = real.stat().st_size
         if size > limit:
@@ -150,9 +156,9 @@ def decode_text(data: bytes, shown: str) -> str:
     return text
 
 
-def read_yaml(path: Path, root: Path, limit: int) -> YamlDoc:
+def read_yaml(path: Path, root: Path, limit: int, real_root: Path | None = None) -> YamlDoc:
     shown = display_path(path)
-    data = read_bytes(path, root, limit)
+    data = read_bytes(path, root, limit, real_root, shown)
     text = _decode_utf8(data[3:] if data.startswith(b"\xef\xbb\xbf") else data, shown)  # a BOM is harmless here
     try:
         return parse_yaml(text, shown)
@@ -276,6 +282,7 @@ class Seeds:
     root: Path
     dataset: DatasetSpec
     verified_wikidata: frozenset[str] | None
+    real_root: Path | None = None  # root with symlinks resolved, once (None: resolved for every file)
 
     def document_dirs(self) -> list[Path]:
         return document_dirs(self.root)
@@ -298,14 +305,15 @@ def open_seeds(root: Path | str) -> Seeds:
                 file=display_path(root),
             )
         )
-    doc = read_yaml(root / DATASET_FILE, root, 1_000_000)
+    real_root = resolve(root)
+    doc = read_yaml(root / DATASET_FILE, root, 1_000_000, real_root)
     dataset = parse_model(DatasetSpec, doc)
     verified = None
     if dataset.wikidata_verified:
         path = root / dataset.wikidata_verified
         try:
-            data = read_bytes(path, root, 10_000_000)
-            text = decode_text(data, display_path(path))
+            shown = display_path(path)
+            text = decode_text(read_bytes(path, root, 10_000_000, real_root, shown), shown)
         except DataError as exc:
             # Point at the setting in dataset.yaml: that is what the user has to change.
             line, col = doc.where(("wikidata_verified",))
@@ -322,7 +330,7 @@ def open_seeds(root: Path | str) -> Seeds:
             for line in text.splitlines()[1:]
             if len(cells := line.split("\t")) > 1 and re.fullmatch(WIKIDATA_PATTERN, cells[1].strip())
         )
-    return Seeds(root=root, dataset=dataset, verified_wikidata=verified)
+    return Seeds(root=root, dataset=dataset, verified_wikidata=verified, real_root=real_root)
 
 
 def scan_document_dirs(root: Path) -> list[tuple[Path, Problem | None]]:
@@ -336,6 +344,7 @@ def scan_document_dirs(root: Path) -> list[tuple[Path, Problem | None]]:
         entries = sorted(root.iterdir(), key=lambda p: p.name + "/")
     except OSError as exc:
         raise DataError(Problem.make("file-unreadable", f"{exc.strerror}", file=display_path(root))) from None
+    real_root = resolve(root)
     for entry in entries:
         if entry.name.startswith(".") or not entry.is_dir():
             continue
@@ -346,7 +355,7 @@ def scan_document_dirs(root: Path) -> list[tuple[Path, Problem | None]]:
                 f"folder name {entry.name!r} is not a safe document id",
                 file=display_path(entry),
             )
-        elif not is_inside(entry, root):
+        elif not is_inside(entry, root, real_root):
             problem = Problem.make(
                 "path-unsafe", f"{entry.name} links outside the seeds directory", file=display_path(entry)
             )
@@ -438,18 +447,18 @@ class _Builder:
             return None
 
 
-def _read_document(seeds: Seeds, folder: Path) -> tuple[YamlDoc, str, AnnotationFile]:
+def _read_document(seeds: Seeds, folder: Path, essay_shown: str) -> tuple[YamlDoc, str, AnnotationFile]:
     """Both files read and parsed; problems of both are reported together."""
     limit = seeds.dataset.limits.max_file_bytes
     essay_path = folder / ESSAY_FILE
     problems: list[Problem] = []
     ydoc, raw = None, None
     try:
-        ydoc = read_yaml(folder / ANNOTATIONS_FILE, seeds.root, limit)
+        ydoc = read_yaml(folder / ANNOTATIONS_FILE, seeds.root, limit, seeds.real_root)
     except DataError as exc:
         problems.extend(exc.problems)
     try:
-        raw = decode_text(read_bytes(essay_path, seeds.root, limit), display_path(essay_path))
+        raw = decode_text(read_bytes(essay_path, seeds.root, limit, seeds.real_root, essay_shown), essay_shown)
     except DataError as exc:
         problems.extend(exc.problems)
     spec = None
@@ -464,10 +473,11 @@ def _read_document(seeds: Seeds, folder: Path) -> tuple[YamlDoc, str, Annotation
 
 
 def _load_into(result: DocResult, seeds: Seeds, folder: Path) -> None:
-    ydoc, raw, spec = _read_document(seeds, folder)
+    essay_shown = display_path(folder / ESSAY_FILE)
+    ydoc, raw, spec = _read_document(seeds, folder, essay_shown)
     text = Text(raw)
     doc_id = folder.name
-    b = _Builder(result, ydoc, text, doc_id, display_path(folder / ESSAY_FILE))
+    b = _Builder(result, ydoc, text, doc_id, essay_shown)
     sha = hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
     dspec = spec.document

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -99,6 +100,24 @@ def digest(ctx: BuildContext, relative: str) -> Digest:
     result = Digest(st.st_size, sha256_file(path))
     cache[relative] = (stamp, result)
     return result
+
+
+def digest_many(ctx: BuildContext, relatives: Iterable[str]) -> list[Digest]:
+    """`digest` of several files, the uncached ones hashed by `ctx.options.jobs` threads at once.
+
+    hashlib releases the GIL while it hashes, so a corpus build's big files (gigabytes of RDF)
+    and its many small ones (a site page per actor) are hashed on every core. Sinks call this on
+    the files they have just finished, so that the describers after them find every hash cached.
+    """
+    relatives = list(relatives)
+    jobs = ctx.options.jobs if ctx.options.jobs > 0 else (os.cpu_count() or 1)
+    if jobs > 1 and len(relatives) > 1:
+        with ThreadPoolExecutor(min(jobs, len(relatives))) as pool:
+            # The largest first, so that one big file does not start last.
+            sizes = {rel: (ctx.out / rel).stat().st_size for rel in relatives}
+            for _ in pool.map(lambda rel: digest(ctx, rel), sorted(relatives, key=lambda r: -sizes[r])):
+                pass
+    return [digest(ctx, rel) for rel in relatives]
 
 
 def artefacts(out: Path, exclude: Iterable[str] = ()) -> list[str]:

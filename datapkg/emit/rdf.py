@@ -43,7 +43,7 @@ from ..vocab import (
     wikidata_iri,
 )
 from . import BuildContext, Sink
-from .files import describe
+from .files import describe, digest_many
 from .jsonld import DOCUMENT_TAIL, document_head
 
 RDF_DIR = "rdf"
@@ -364,15 +364,13 @@ class Serialiser:
     def chunk(self, nodes: list[Node], graph: str, label: str) -> RdfChunk:
         written = self.writer.write(nodes)
         nt = "".join(written.nt_lines).encode("utf-8")
-        typed = {(s, v) for s, pv in nodes for p, v in pv if p is P.type}
-        classes = Counter(v for _, v in typed)
         return RdfChunk(
             nt=nt,
             nq=to_nquads(nt, graph),
             ttl=f"# {label}\n{written.turtle}".encode(),
             jsonld=",\n".join(written.json_nodes).encode("utf-8"),
             triples=len(written.nt_lines),
-            classes=dict(classes),
+            classes=written.classes,
         )
 
 
@@ -395,6 +393,9 @@ class RdfSink(Sink):
         self.triples = 0
         self.classes: Counter[str] = Counter()
         self.graphs = 0
+
+    def progress_counts(self) -> dict[str, int]:
+        return {"triples": self.triples}  # for the build's progress display
 
     def __getstate__(self) -> dict[str, Any]:
         """A copy for a worker process (render only): without open files."""
@@ -454,6 +455,7 @@ class RdfSink(Sink):
         _merge_sorted(self._nt_part, chunk.nt, self.ctx.path(rdf_path(ds, "nt")), self.iris, self._sorted)
         for fmt, (title, description) in DESCRIPTIONS.items():
             describe(self.ctx, rdf_path(ds, fmt), title, description)
+        digest_many(self.ctx, [rdf_path(ds, fmt) for fmt in FORMATS])  # hashed on every core, once
         self.ctx.counts["rdf"] = {
             "triples": self.triples,
             "graphs": self.graphs,

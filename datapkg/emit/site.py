@@ -21,11 +21,13 @@ import json
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import groupby
+from itertools import groupby, islice
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -33,10 +35,10 @@ from markupsafe import Markup
 
 from ..argmap import ROLE_COLOURS, argument_map_svg, text_anchor
 from ..highlight import MENTION, PARAGRAPH, UNIT, Span, markup, paragraphs
-from ..model import Actor, DocumentRecords, Recommendation
+from ..model import Actor, Claim, DocumentRecords, Recommendation
 from ..tableschema import TABLES
 from . import BuildContext, Sink
-from .files import CHECKSUMS_FILE, SITE_DIR, STORE_DIR, artefacts, described, digest, media_type
+from .files import CHECKSUMS_FILE, SITE_DIR, STORE_DIR, artefacts, described, digest_many, media_type
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STAGING_DIR = ".site-staging"  # hidden: files.artefacts() skips it
@@ -94,15 +96,56 @@ def href(*parts: str) -> str:
 # ---------------------------------------------------------------- document pages
 
 
+class DocSummary(NamedTuple):
+    """What the index and actor pages show of a document (attributes: Jinja reads them fastest)."""
+
+    id: str
+    title: str
+    language: str
+    date: str | None
+    units: int
+    recommendations: int
+    relations: int
+    mentions: int
+
+
+class MentionRow(NamedTuple):
+    anchor: str
+    before: str
+    text: str
+    after: str
+
+
+class UnitRow(NamedTuple):
+    """A unit as an actor page lists it (action, modality and time frame: recommendations only)."""
+
+    doc: DocSummary
+    local: str
+    role: str
+    kind: str
+    text: str
+    action: str | None
+    modality: str | None
+    time_frame: str | None
+
+
+class ActorUnits(NamedTuple):
+    addressee: list[UnitRow]
+    target: list[UnitRow]
+    beneficiary: list[UnitRow]
+    about: list[UnitRow]
+
+
 @dataclass
 class RenderedDocument:
     """What one document contributes: its page, a summary for the index, rows for actor pages."""
 
     doc_id: str
     html: str
-    summary: dict[str, Any]
+    summary: DocSummary
     mentions: list[tuple[str, str, str, str, str]] = field(default_factory=list)  # actor, anchor, before, text, after
-    units: list[tuple[str, str, str, str]] = field(default_factory=list)  # actor, relation, unit local id, json
+    # actor, relation, unit local id, role, kind, text, action, modality, time frame
+    units: list[tuple[str, str, str, str, str, str, str | None, str | None, str | None]] = field(default_factory=list)
 
 
 def _context(text: str, start: int, end: int) -> tuple[str, str]:
@@ -116,15 +159,45 @@ def _context(text: str, start: int, end: int) -> tuple[str, str]:
     return " ".join(before.split("\n")), " ".join(after.split("\n"))
 
 
-def _relations(records: DocumentRecords) -> dict[str, list[dict[str, str]]]:
+class RelationView(NamedTuple):
+    """A relation seen from one of its units."""
+
+    type: str
+    words: str  # e.g. "supports", "supported by"
+    other: str  # the other unit's local id
+
+
+class RecommendationRow(NamedTuple):
+    unit: Recommendation
+    justified_by: list[Claim]
+
+
+def _relations(records: DocumentRecords) -> dict[str, list[RelationView]]:
     """For each unit id: its relations, worded from its side, each with the other unit's local id."""
-    by_unit: dict[str, list[dict[str, str]]] = {c.id: [] for c in records.claims}
+    by_unit: dict[str, list[RelationView]] = {c.id: [] for c in records.claims}
     for rel in records.relations:
         out_word, in_word = RELATION_WORDS.get(rel.type, (rel.type, f"{rel.type} (incoming)"))
         src, dst = rel.source_id.split("/", 1)[1], rel.target_id.split("/", 1)[1]
-        by_unit.setdefault(rel.source_id, []).append({"type": rel.type, "words": out_word, "other": dst})
-        by_unit.setdefault(rel.target_id, []).append({"type": rel.type, "words": in_word, "other": src})
+        by_unit.setdefault(rel.source_id, []).append(RelationView(rel.type, out_word, dst))
+        by_unit.setdefault(rel.target_id, []).append(RelationView(rel.type, in_word, src))
     return by_unit
+
+
+POPOVER_END = "<!--end of popover-->"  # cannot occur in escaped data (no raw "<")
+
+
+def popovers(
+    records: DocumentRecords, relations: dict[str, list[RelationView]], actors: dict[str, Actor]
+) -> list[Markup]:
+    """The popover of each unit (in `records.claims` order), rendered together."""
+    html = (
+        environment()
+        .get_template("_unit.html")
+        .render(units=records.claims, relations=relations, actors=actors, end=Markup(POPOVER_END))
+    )
+    pieces = html.split(POPOVER_END)
+    assert len(pieces) == len(records.claims) + 1 and not pieces[-1].strip(), "one popover per unit"
+    return [Markup(p) for p in pieces[:-1]]
 
 
 def render_document(records: DocumentRecords, dataset_title: str) -> RenderedDocument:
@@ -132,10 +205,10 @@ def render_document(records: DocumentRecords, dataset_title: str) -> RenderedDoc
     doc, text = records.document, records.document.text
     actors = {a.id: a for a in records.actors}
     relations = _relations(records)
-    popover = env.get_template("_unit.html").module.popover  # type: ignore[attr-defined]
+    pops = popovers(records, relations, actors)
 
     spans = [Span(s, e, PARAGRAPH, f"p{s}", "p") for s, e in paragraphs(text)]
-    for unit in records.claims:
+    for unit, pop in zip(records.claims, pops, strict=True):
         classes = f"unit role-{unit.role}" + (" recommendation" if isinstance(unit, Recommendation) else "")
         spans.append(
             Span(
@@ -152,7 +225,7 @@ def render_document(records: DocumentRecords, dataset_title: str) -> RenderedDoc
                     "aria-describedby": f"pop-{unit.local_id}",
                 },
                 rest={"class": classes + " continued", "data-unit": unit.id},
-                inner=popover(unit, relations.get(unit.id, []), actors),
+                inner=pop,
             )
         )
     targets = {a: href("..", "actors", f"{a}.html") for a in {m.actor_id for m in records.mentions}}
@@ -180,8 +253,8 @@ def render_document(records: DocumentRecords, dataset_title: str) -> RenderedDoc
     units_by_local = {c.local_id: c for c in records.claims}
     recommendations = []
     for rec in records.recommendations:
-        justified = [r["other"] for r in relations.get(rec.id, []) if r["words"] == "supported by"]
-        recommendations.append({"unit": rec, "justified_by": [units_by_local[j] for j in justified]})
+        justified = [r.other for r in relations.get(rec.id, []) if r.words == "supported by"]
+        recommendations.append(RecommendationRow(rec, [units_by_local[j] for j in justified]))
     mention_counts: dict[str, int] = {}
     for m in records.mentions:
         mention_counts[m.actor_id] = mention_counts.get(m.actor_id, 0) + 1
@@ -206,24 +279,146 @@ def render_document(records: DocumentRecords, dataset_title: str) -> RenderedDoc
         rows_m.append((m.actor_id, m.id.split("/", 1)[1], before, m.text, after))
     rows_u = []
     for unit in records.claims:
-        info = {"local_id": unit.local_id, "role": unit.role, "kind": unit.kind, "text": unit.text}
+        info = (unit.local_id, str(unit.role), str(unit.kind), unit.text)
         if isinstance(unit, Recommendation):
-            info.update(action=unit.action, modality=unit.modality, time_frame=unit.time_frame)
+            rec = (*info, unit.action, str(unit.modality), unit.time_frame)
             links = [("addressee", unit.addressees), ("target", unit.targets), ("beneficiary", unit.beneficiaries)]
             for relation, ids in links:
-                rows_u.extend((a, relation, unit.local_id, json.dumps(info)) for a in ids)
-        rows_u.extend((a, "about", unit.local_id, json.dumps(info)) for a in unit.about)
-    summary = {
-        "id": doc.id,
-        "title": doc.title,
-        "language": doc.language,
-        "date": doc.date,
-        "units": len(records.claims),
-        "recommendations": len(records.recommendations),
-        "relations": len(records.relations),
-        "mentions": len(records.mentions),
-    }
+                rows_u.extend((a, relation, *rec) for a in ids)
+        rows_u.extend((a, "about", *info, None, None, None) for a in unit.about)
+    summary = DocSummary(
+        doc.id,
+        doc.title,
+        doc.language,
+        doc.date,
+        len(records.claims),
+        len(records.recommendations),
+        len(records.relations),
+        len(records.mentions),
+    )
     return RenderedDocument(doc.id, html, summary, rows_m, rows_u)
+
+
+# ---------------------------------------------------------------- actor pages
+
+
+@dataclass
+class ActorTask:
+    """A run of consecutive actors (in id order) whose pages one worker process writes.
+
+    Carries the actors and the few others their pages link to; the rows (mentions, units) and
+    document summaries are read from the spool, so a task stays small whatever the corpus size.
+    """
+
+    spool: Path
+    folder: Path
+    dataset_title: str
+    actors: list[Actor]
+    related: dict[str, Actor]  # actors named by their part_of / member_of
+    parts: dict[str, list[Actor]]
+    members: dict[str, list[Actor]]
+
+
+ACTOR_CHUNK = 256  # actors per task: large enough to amortise a task, small enough to spread well
+
+
+def actor_tasks(spool: Path, folder: Path, dataset_title: str, actors: Sequence[Actor]) -> Iterator[ActorTask]:
+    """The actor pages of the corpus as tasks, made lazily (the build's map takes a few at a time)."""
+    known = {a.id: a for a in actors}
+    parts: dict[str, list[Actor]] = {}
+    members: dict[str, list[Actor]] = {}
+    for a in actors:
+        for whole in a.part_of:
+            parts.setdefault(whole, []).append(a)
+        for group in a.member_of:
+            members.setdefault(group, []).append(a)
+    each = iter(actors)
+    while chunk := list(islice(each, ACTOR_CHUNK)):
+        named = {i for a in chunk for i in (*a.part_of, *a.member_of)}
+        yield ActorTask(
+            spool,
+            folder,
+            dataset_title,
+            chunk,
+            {i: known[i] for i in sorted(named) if i in known},
+            {a.id: parts[a.id] for a in chunk if a.id in parts},
+            {a.id: members[a.id] for a in chunk if a.id in members},
+        )
+
+
+def render_actor_task(task: ActorTask) -> int:
+    """Write the pages of a task's actors (in a worker process, or here with one job); how many."""
+    if not task.actors:
+        return 0
+    page = environment().get_template("actor.html")
+    first, last = task.actors[0].id, task.actors[-1].id
+    db = sqlite3.connect(f"{task.spool.as_uri()}?mode=ro", uri=True)
+    try:
+        docs = _DocSummaries(db)
+        where = "WHERE actor >= ? AND actor <= ? ORDER BY actor, seq"
+        mention_rows = "SELECT actor, doc, anchor, before, text, after FROM mention "
+        unit_rows = "SELECT actor, relation, doc, local, role, kind, text, action, modality, time_frame FROM unit "
+        mentions = _ByActor(db.execute(mention_rows + where, (first, last)))
+        units = _ByActor(db.execute(unit_rows + where, (first, last)))
+        for actor in task.actors:
+            _actor_page(task, page, docs, actor, mentions.take(actor.id), units.take(actor.id))
+    finally:
+        db.close()
+    return len(task.actors)
+
+
+class _DocSummaries(dict[str, DocSummary]):
+    """Document summaries read from the spool as pages need them (each once per task)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        super().__init__()
+        self.db = db
+
+    def __missing__(self, doc_id: str) -> DocSummary:
+        (summary,) = self.db.execute("SELECT summary FROM doc WHERE id = ?", (doc_id,)).fetchone()
+        found = self[doc_id] = DocSummary(*json.loads(summary))
+        return found
+
+
+class _ByActor:
+    """Rows ordered by actor id, handed out one actor at a time (actors without rows get none)."""
+
+    def __init__(self, rows: Iterable[tuple]) -> None:
+        self.rows = iter(rows)
+        self.head = next(self.rows, None)
+
+    def take(self, actor_id: str) -> list[tuple]:
+        out = []
+        while self.head is not None and self.head[0] <= actor_id:
+            if self.head[0] == actor_id:
+                out.append(self.head)
+            self.head = next(self.rows, None)
+        return out
+
+
+def _actor_page(
+    task: ActorTask, page: Any, docs: _DocSummaries, actor: Actor, mentions: list[tuple], units: list[tuple]
+) -> None:
+    by_relation = ActorUnits([], [], [], [])
+    for _, relation, doc, *rest in units:
+        getattr(by_relation, relation).append(UnitRow(docs[doc], *rest))
+    related = task.related
+    html = page.render(
+        root="../",
+        dataset_title=task.dataset_title,
+        actor=actor,
+        part_of=[related[i] for i in actor.part_of if i in related],
+        member_of=[related[i] for i in actor.member_of if i in related],
+        parts=task.parts.get(actor.id, []),
+        members=task.members.get(actor.id, []),
+        mentions=[
+            (docs[doc], [MentionRow(*m[2:]) for m in group]) for doc, group in groupby(mentions, key=itemgetter(1))
+        ],
+        mention_count=len(mentions),
+        units=by_relation,
+    )
+    with open(task.folder / f"{actor.id}.html", "w", encoding="utf-8", newline="\n") as f:
+        f.write(html)
 
 
 # ---------------------------------------------------------------- the sink
@@ -240,14 +435,16 @@ class _Staging:
     def __init__(self, out: Path) -> None:
         self.root = out / STAGING_DIR
         self.site = self.root / SITE_DIR
+        self.spool = self.root / "spool.sqlite"
         (self.site / "documents").mkdir(parents=True)
         (self.site / "actors").mkdir()
-        self.db = sqlite3.connect(self.root / "spool.sqlite")
+        self.db = sqlite3.connect(self.spool)
         self.db.executescript(
             "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
             "CREATE TABLE mention(seq INTEGER PRIMARY KEY, actor TEXT, doc TEXT, anchor TEXT,"
             " before TEXT, text TEXT, after TEXT);"
-            "CREATE TABLE unit(seq INTEGER PRIMARY KEY, actor TEXT, relation TEXT, doc TEXT, local TEXT, info TEXT);"
+            "CREATE TABLE unit(seq INTEGER PRIMARY KEY, actor TEXT, relation TEXT, doc TEXT, local TEXT,"
+            " role TEXT, kind TEXT, text TEXT, action TEXT, modality TEXT, time_frame TEXT);"
             "CREATE TABLE doc(seq INTEGER PRIMARY KEY, id TEXT UNIQUE, summary TEXT);"
         )
 
@@ -290,29 +487,24 @@ class SiteSink(Sink):
             [(a, doc, anchor, b, t, af) for a, anchor, b, t, af in rendered.mentions],
         )
         self.db.executemany(
-            "INSERT INTO unit(actor, relation, doc, local, info) VALUES (?, ?, ?, ?, ?)",
-            [(a, rel, doc, local, info) for a, rel, local, info in rendered.units],
+            "INSERT INTO unit(actor, relation, doc, local, role, kind, text, action, modality, time_frame)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(a, rel, doc, *rest) for a, rel, *rest in rendered.units],
         )
 
-    def finish(self, actors: list[Actor]) -> None:
-        self.db.executescript(  # built once, after the inserts: one lookup per actor page
+    def finish(self, actors: Sequence[Actor]) -> None:
+        self.db.executescript(  # built once, after the inserts: actor pages read the rows by actor
             "CREATE INDEX mention_actor ON mention(actor, seq); CREATE INDEX unit_actor ON unit(actor, seq);"
         )
         self.db.commit()
         env = environment()
-        docs = {d: json.loads(s) for d, s in self.db.execute("SELECT id, summary FROM doc ORDER BY seq")}
-        known = {a.id: a for a in actors}
-        parts: dict[str, list[Actor]] = {}
-        members: dict[str, list[Actor]] = {}
-        for a in actors:
-            for whole in a.part_of:
-                parts.setdefault(whole, []).append(a)
-            for group in a.member_of:
-                members.setdefault(group, []).append(a)
+        # One page per actor, spread over the build's worker processes (idle by now; with one job,
+        # here). The pages are independent files: the order they are written in does not matter.
+        tasks = actor_tasks(self.staging.spool, self.site / "actors", self.ctx.dataset.title, actors)
+        written = sum(self.ctx.map(render_actor_task, tasks, chunksize=1))
+        assert written == len(actors), "one page per actor"
+        docs = [DocSummary(*json.loads(s)) for (s,) in self.db.execute("SELECT summary FROM doc ORDER BY seq")]
         counts = dict(self.db.execute("SELECT actor, count(*) FROM mention GROUP BY actor").fetchall())
-        page = env.get_template("actor.html")
-        for actor in actors:
-            self._actor_page(page, actor, known, docs, parts.get(actor.id, []), members.get(actor.id, []))
         self._write("site.css", env.get_template("site.css").render(roles=ROLE_COLOURS))
         self._write(
             "index.html",
@@ -323,7 +515,7 @@ class SiteSink(Sink):
                 citation=self._citation(),
                 downloads=self._downloads(),
                 tables=self._tables(),
-                documents=list(docs.values()),
+                documents=docs,
                 actors=actors,
                 mention_counts=counts,
                 jsonld=self._jsonld(),
@@ -341,44 +533,6 @@ class SiteSink(Sink):
     def _write(self, relative: str, text: str) -> None:
         (self.site / relative).write_text(text, encoding="utf-8", newline="\n")
 
-    def _actor_page(
-        self,
-        page: Any,
-        actor: Actor,
-        known: dict[str, Actor],
-        docs: dict[str, dict],
-        parts: list[Actor],
-        members: list[Actor],
-    ) -> None:
-        def linked(ids: list[str]) -> list[Actor]:
-            return [known[i] for i in ids if i in known]
-
-        mentions = self.db.execute(
-            "SELECT doc, anchor, before, text, after FROM mention WHERE actor = ? ORDER BY seq", (actor.id,)
-        ).fetchall()
-        units = self.db.execute(
-            "SELECT relation, doc, local, info FROM unit WHERE actor = ? ORDER BY seq", (actor.id,)
-        ).fetchall()
-        by_relation: dict[str, list[dict[str, Any]]] = {"addressee": [], "target": [], "beneficiary": [], "about": []}
-        for relation, doc, local, info in units:
-            by_relation[relation].append({"doc": docs[doc], "local": local, **json.loads(info)})
-        html = page.render(
-            root="../",
-            dataset_title=self.ctx.dataset.title,
-            actor=actor,
-            part_of=linked(actor.part_of),
-            member_of=linked(actor.member_of),
-            parts=parts,
-            members=members,
-            mentions=[
-                (docs[doc], [{"anchor": m[1], "before": m[2], "text": m[3], "after": m[4]} for m in group])
-                for doc, group in groupby(mentions, key=lambda m: m[0])
-            ],
-            mention_count=len(mentions),
-            units=by_relation,
-        )
-        self._write(f"actors/{actor.id}.html", html)
-
     def _citation(self) -> str:
         ds = self.ctx.dataset
         if ds.citation:
@@ -390,8 +544,9 @@ class SiteSink(Sink):
         """Every file the build has written so far (not the site, not the store), with size and SHA-256."""
         info = described(self.ctx)
         rows = []
-        for rel in artefacts(self.ctx.out, exclude={SITE_DIR, STORE_DIR}):
-            d, about = digest(self.ctx, rel), info.get(rel)
+        files = artefacts(self.ctx.out, exclude={SITE_DIR, STORE_DIR})
+        for rel, d in zip(files, digest_many(self.ctx, files), strict=True):
+            about = info.get(rel)
             media = about.media_type if about and about.media_type else media_type(rel)
             rows.append(
                 {

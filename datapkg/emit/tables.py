@@ -20,7 +20,7 @@ from typing import IO, Any
 from ..model import Actor, DocumentRecords, Recommendation
 from ..tableschema import DIALECT, ESCAPE_CHAR, FORMULA_TRIGGERS, TABLES, Column, Table
 from . import Sink
-from .files import describe
+from .files import describe, digest_many
 
 # Tables keyed by a bare document id: their rows are re-sorted at the end (see module doc).
 REORDERED = frozenset({"documents", "document_facts", "document_fact_evidence"})
@@ -82,6 +82,13 @@ class _Format:
             buffer.seek(0)
             buffer.truncate()
         return out
+
+    def text(self, rows: Iterable[tuple]) -> str:
+        """All rows as one CSV text (the same as joining `lines`, with one writer call)."""
+        buffer = io.StringIO()
+        cells = self.cells
+        _writer(buffer).writerows([fmt(v) for fmt, v in zip(cells, row, strict=True)] for row in rows)
+        return buffer.getvalue()
 
     def header(self) -> str:
         buffer = io.StringIO()
@@ -149,11 +156,10 @@ def render_document(records: DocumentRecords) -> dict[str, tuple[int, Any]]:
             continue
         fmt = FORMATS[table.name]
         rows = sorted(document_rows(table, records), key=fmt.key)
-        lines = fmt.lines(rows)
         if table.name in REORDERED:
-            out[table.name] = (len(rows), list(zip([fmt.key(r) for r in rows], lines, strict=True)))
+            out[table.name] = (len(rows), list(zip([fmt.key(r) for r in rows], fmt.lines(rows), strict=True)))
         else:
-            out[table.name] = (len(rows), "".join(lines))
+            out[table.name] = (len(rows), fmt.text(rows))
     return out
 
 
@@ -233,6 +239,7 @@ class TablesSink(Sink):
                 self.spools.pop(table.name).copy_sorted(f)
             f.close()
             describe(self.ctx, table.path, table.title, table.description, "text/csv")
+        digest_many(self.ctx, [t.path for t in TABLES])  # hashed on every core, once
         self.ctx.counts["rows"] = dict(self.rows)
 
 

@@ -1,0 +1,312 @@
+"""Per-document work of a build (load, check, render for every sink), in worker processes.
+
+`DocumentPool` hands documents to `jobs` worker processes and gives their outcomes back in
+corpus order, with at most `window` documents in flight, so memory stays bounded whatever the
+corpus size. Each worker builds its own sinks once and calls only their pure `render()`; the
+parent merges actors and calls `write()` in corpus order, so the output does not depend on
+the number of workers. With `jobs=1` the same code runs in the calling process.
+
+An outcome travels as one pickle (`Done.payload`), which is also what the build cache stores:
+a document found in the cache is neither loaded nor rendered. Workers ignore SIGINT (Ctrl-C
+reaches the whole process group; the parent decides) and die on SIGTERM, which is how the
+parent stops them when the build fails or is interrupted.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import signal
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+from .buildcache import BuildCache, document_key
+from .emit import BuildContext, Sink
+from .errors import Problem
+from .model import Actor, DocumentRecords
+from .seeds import ANNOTATIONS_FILE, ESSAY_FILE, Seeds, Where, display_path, load_document
+
+PICKLE_PROTOCOL = pickle.HIGHEST_PROTOCOL
+DOCUMENT_FILES = (ESSAY_FILE, ANNOTATIONS_FILE)  # what a document's cache key covers (with dataset.yaml …)
+
+
+@dataclass
+class Outcome:
+    """What one document contributes to the build; everything the parent needs, nothing more."""
+
+    doc_id: str
+    problems: list[Problem]
+    actors: list[Actor]  # empty when the document has errors (it contributes no actors)
+    actor_locations: dict[str, Where]
+    rendered: list[Any] | None  # one value per sink (SINKS order); None when nothing is to be written
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+
+@dataclass
+class Done:
+    """A processed document as the parent receives it."""
+
+    index: int
+    key: str | None  # cache key (None: not cacheable)
+    payload: bytes | None  # the pickled Outcome (from a worker or the cache)
+    cached: bool
+    seconds: dict[str, float]  # time spent on it in this build, by step
+    outcome: Outcome | None = None  # set instead of payload when processed in the calling process
+
+    def result(self) -> Outcome:
+        if self.outcome is None:
+            assert self.payload is not None
+            self.outcome = pickle.loads(self.payload)
+            self.payload = None
+        return self.outcome
+
+
+@dataclass
+class Job:
+    """Everything a worker needs (inherited when forked, pickled otherwise)."""
+
+    seeds: Seeds
+    ctx: BuildContext
+    sink_specs: list[str]
+    cache: BuildCache | None = None
+    corpus_key: str = ""
+    read_cache: bool = True
+
+
+@dataclass
+class Task:
+    index: int
+    folder: Path
+    problem: Problem | None = None  # the folder is unusable (bad name, outside the seeds)
+    key: str | None = None  # its cache key, when the parent computed it already (`keyed`)
+    keyed: bool = False
+
+
+# ---------------------------------------------------------------- in the worker
+
+_job: Job | None = None
+_sinks: list[Sink] = []
+_skip: Any = None  # multiprocessing.Event: an earlier document failed, so rendering is wasted
+
+
+def _init(job: Job, skip: Any, in_worker: bool) -> None:
+    global _job, _sinks, _skip
+    if in_worker:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # forked with the parent's handler: undo it
+    from .build import make_sinks  # here, not at import: build imports this module
+
+    _job, _skip = job, skip
+    _sinks = make_sinks(job.ctx, job.sink_specs)
+
+
+def process(task: Task, in_process: bool = False) -> Done:
+    """Load, check and render one document (or read it from the cache).
+
+    In a worker, every sink renders before the outcome goes back. In the calling process
+    (`in_process`), `Outcome.rendered` is a generator that renders sink after sink as the
+    parent writes, as a build without workers always did: nothing is rendered for a document
+    the parent does not write, and the cache entry is stored once the generator is exhausted.
+    """
+    job = _job
+    assert job is not None, "pipeline not initialised"
+    seconds: dict[str, float] = {}
+    began = perf_counter()
+    if task.problem is not None:
+        outcome = Outcome(task.folder.name, [task.problem], [], {}, None)
+        return _done(Done(task.index, None, None, False, seconds, outcome), None, in_process)
+    key = None
+    if job.cache is not None:
+        key = (
+            task.key
+            if task.keyed
+            else document_key(job.corpus_key, task.folder, display_path(task.folder), DOCUMENT_FILES)
+        )
+        if key is not None and job.read_cache:
+            payload = job.cache.get(key)
+            if payload is not None:
+                seconds["cache read"] = perf_counter() - began
+                return Done(task.index, key, payload, True, seconds)
+        seconds["cache key"] = perf_counter() - began
+    began = perf_counter()
+    result = load_document(job.seeds, task.folder)
+    seconds["load"] = perf_counter() - began
+    records = result.records
+    outcome = Outcome(
+        doc_id=result.doc_id,
+        problems=result.problems,
+        actors=records.actors if records is not None else [],
+        actor_locations=result.actor_locations,
+        rendered=None,
+        stats=result.stats,
+    )
+    done = Done(task.index, None, None, False, seconds, outcome)
+    if records is None:  # invalid: complete as it is
+        return _done(done, key, in_process)
+    if in_process:
+        outcome.rendered = _render_lazily(done, records, key)  # type: ignore[assignment]
+        return done
+    if _skip is not None and _skip.is_set():
+        return _done(done, None, in_process)  # not rendered: not complete, not cached
+    outcome.rendered = list(_render(records, seconds))
+    return _done(done, key, in_process)
+
+
+def _render(records: DocumentRecords, seconds: dict[str, float]) -> Iterator[Any]:
+    for sink in _sinks:
+        began = perf_counter()
+        value = sink.render(records)
+        step = f"render {sink.name}"
+        seconds[step] = seconds.get(step, 0.0) + perf_counter() - began
+        yield value
+
+
+def _render_lazily(done: Done, records: DocumentRecords, key: str | None) -> Iterator[Any]:
+    outcome = done.outcome
+    assert outcome is not None
+    rendered = []
+    for value in _render(records, done.seconds):
+        rendered.append(value)
+        yield value
+    outcome.rendered = rendered
+    _done(done, key, in_process=True)
+
+
+def _done(done: Done, key: str | None, in_process: bool) -> Done:
+    """Pickle the outcome for the parent (from a worker) and the cache (if `key`)."""
+    job = _job
+    assert job is not None and done.outcome is not None
+    if key is None and in_process:
+        return done
+    began = perf_counter()
+    payload = pickle.dumps(done.outcome, protocol=PICKLE_PROTOCOL)
+    done.seconds["pickle"] = done.seconds.get("pickle", 0.0) + perf_counter() - began
+    if key is not None and job.cache is not None:
+        began = perf_counter()
+        if job.cache.put(key, payload):
+            done.key = key
+        done.seconds["cache write"] = perf_counter() - began
+    if not in_process:
+        done.payload, done.outcome = payload, None
+    return done
+
+
+# ---------------------------------------------------------------- in the parent
+
+
+def _apply(function: Callable[[Any], Any], chunk: list[Any]) -> list[Any]:
+    return [function(item) for item in chunk]
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def start_method() -> str:
+    """fork where it is safe and cheap (Linux: workers inherit the imported modules), else spawn."""
+    methods = multiprocessing.get_all_start_methods()
+    return "fork" if sys.platform.startswith("linux") and "fork" in methods else "spawn"
+
+
+class DocumentPool:
+    """Outcomes of `tasks` in their order, computed by `jobs` processes, `window` documents in flight.
+
+    Use as a context manager: leaving it with an exception (or Ctrl-C) terminates the workers.
+    """
+
+    def __init__(self, job: Job, tasks: list[Task], jobs: int, window: int | None = None) -> None:
+        self.job, self.tasks, self.jobs = job, tasks, max(1, min(jobs, len(tasks) or 1))
+        self.window = window or 3 * self.jobs
+        self.executor: ProcessPoolExecutor | None = None
+        self.skip: Any = None
+
+    def __enter__(self) -> DocumentPool:
+        if self.jobs == 1:
+            _init(self.job, None, in_worker=False)
+        else:
+            mp = multiprocessing.get_context(start_method())
+            self.skip = mp.Event()
+            self.executor = ProcessPoolExecutor(
+                self.jobs, mp_context=mp, initializer=_init, initargs=(self.job, self.skip, True)
+            )
+        return self
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        if self.executor is None:
+            return
+        if exc is None:
+            self.executor.shutdown(wait=True)
+        else:
+            self.terminate()
+
+    def stop_rendering(self) -> None:
+        """An error was found: later documents are still checked (to report every problem), not rendered.
+
+        (In the calling process nothing is rendered that is not written anyway.)"""
+        if self.skip is not None:
+            self.skip.set()
+
+    def terminate(self) -> None:
+        """Stop every worker now (their current documents are dropped)."""
+        executor, self.executor = self.executor, None
+        if executor is None:
+            return
+        terminate = getattr(executor, "terminate_workers", None)  # Python 3.14
+        if terminate is not None:
+            terminate()
+        else:
+            for proc in list((getattr(executor, "_processes", None) or {}).values()):
+                if proc.is_alive():
+                    proc.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)
+
+    def map(self, function: Callable[[Any], Any], items: Iterable[Any], chunksize: int = 16) -> Iterator[Any]:
+        """`function` over `items` in the workers, results in order, a few chunks in flight at a time."""
+        if self.executor is None:
+            yield from map(function, items)
+            return
+        executor = self.executor
+        chunks = _chunks(items, max(1, chunksize))
+        pending: deque[Future[list[Any]]] = deque()
+        for chunk in chunks:
+            pending.append(executor.submit(_apply, function, chunk))
+            if len(pending) >= self.window:
+                break
+        while pending:
+            results = pending.popleft().result()
+            chunk = next(chunks, None)
+            if chunk is not None:
+                pending.append(executor.submit(_apply, function, chunk))
+            yield from results
+
+    def __iter__(self) -> Iterator[Done]:
+        if self.executor is None:
+            for task in self.tasks:
+                yield process(task, in_process=True)
+            return
+        executor = self.executor
+        pending: deque[Future[Done]] = deque()
+        todo = iter(self.tasks)
+        for task in todo:
+            pending.append(executor.submit(process, task))
+            if len(pending) >= self.window:
+                break
+        while pending:
+            done = pending.popleft().result()
+            task = next(todo, None)
+            if task is not None:
+                pending.append(executor.submit(process, task))
+            yield done
