@@ -11,8 +11,15 @@ Pages (relative links only, so the site works from the file system and any stati
 Document pages are rendered per document (a pure function of the records, so it may run in a
 worker process) and written to a hidden staging folder of the build; what actor pages need from
 every document goes into a small SQLite spool there, so memory does not grow with the corpus.
-`finish` runs after the release sinks, lists every file already in the build (with the hashes
-`files.digest` shares with SHA256SUMS) and moves the site into place.
+`finish` runs after the release sinks: it writes one page per actor in tasks of consecutive
+actors spread over the build's worker processes (`ctx.map`; each task streams its rows from
+the spool, read only), lists every file already in the build (with the hashes `files.digest`
+shares with SHA256SUMS) and moves the site into place.
+
+Corpus scale (10,000 documents, ~130,000 actors): the cost per document is Graphviz laying out
+the argument map (~5 ms of `dot` CPU; external, deterministic, untouched), the page template
+(~8 ms) and ~14 actor pages of ~0.3 ms template + one file each; every step is per document or
+per actor, so the site grows linearly and its memory does not grow.
 """
 
 from __future__ import annotations
@@ -352,7 +359,7 @@ def render_actor_task(task: ActorTask) -> int:
         return 0
     page = environment().get_template("actor.html")
     first, last = task.actors[0].id, task.actors[-1].id
-    db = sqlite3.connect(f"{task.spool.as_uri()}?mode=ro", uri=True)
+    db = sqlite3.connect(f"{task.spool.resolve().as_uri()}?mode=ro", uri=True)
     try:
         docs = _DocSummaries(db)
         where = "WHERE actor >= ? AND actor <= ? ORDER BY actor, seq"
