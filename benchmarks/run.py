@@ -288,7 +288,7 @@ def cache_dir(out: Path) -> Path:
 
 
 def read_timings(err: Path) -> dict[str, dict[str, float]]:
-    """The table `datapkg build --timings` prints on stderr: {section: {step: seconds}}."""
+    """The table `datapkg build --timings` prints on stderr: {section: {step: seconds (or MiB)}}."""
     sections: dict[str, dict[str, float]] = {}
     current: dict[str, float] | None = None
     try:

@@ -1,7 +1,7 @@
 """Per-sink cost of a build: render / write / finish, in ms per document, on the seeds and a corpus.
 
     python benchmarks/sinks.py [--seeds seeds] [--corpus DIR] [--repeat 1] [--sinks rdf,site]
-                               [--profile SINK] [--jobs N]
+                               [--profile SINK] [--jobs N] [--baseline CHECKOUT]
 
 Documents are loaded once (the loader is not measured here), then every sink of
 `datapkg.build.SINKS` runs as a build would run it, in order, into a scratch directory:
@@ -12,6 +12,12 @@ Throughput is output triples (the RDF sink's count) per second of the step. The 
 give pyoxigraph serialising the same triples as N-Triples from memory (the floor the corpus
 target is measured against, issue 7) and each step's ratio to it.
 
+With `--jobs N` the sinks get a process pool as a build gives them (`ctx.map`, used by the
+site's actor pages) and use N threads where they have them (zip, hashing).
+`--baseline CHECKOUT` also measures another checkout of datapkg (a directory holding its
+`datapkg` package, e.g. a `git worktree` of an earlier commit) in a subprocess, alternating
+with this one, and prints the per-sink speed-up of this tree over it.
+
 `--profile rdf` prints a cProfile of that sink's render() over the corpus (top 25 by tottime).
 `--pickled` also reports the pickled size of each rendered value (what a worker sends back).
 """
@@ -21,14 +27,19 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import json
+import multiprocessing
 import os
 import pickle
 import pstats
 import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +97,8 @@ def run_once(
         ctx = BuildContext(
             dataset=seeds.dataset, seeds_root=seeds.root, out=scratch, options=BuildOptions(jobs=jobs, store=False)
         )
+        if POOL is not None and hasattr(ctx, "mapper"):  # as a build does: finish work may use its workers
+            ctx.mapper = lambda fn, items, chunksize: POOL.map(fn, items, chunksize=chunksize)
         sinks = [s for s in load_sinks(ctx) if s.name != "store"]
         figures: dict[str, dict[str, float]] = {s.name: {"render": 0.0, "write": 0.0, "finish": 0.0} for s in sinks}
         sizes: dict[str, int] = {s.name: 0 for s in sinks}
@@ -152,6 +165,17 @@ def oxigraph_floor(nt: bytes, repeat: int) -> float:
     return took
 
 
+POOL: ProcessPoolExecutor | None = None  # the "build's workers", started before anything is loaded
+
+
+def start_pool(jobs: int) -> None:
+    """Fork the worker processes first, as a build does, so they do not inherit the loaded corpus."""
+    global POOL
+    if jobs > 1:
+        POOL = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
+        list(POOL.map(abs, range(4 * jobs)))  # start every worker now
+
+
 def measure(label: str, seeds_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
     seeds, records, actors = load(seeds_dir)
     n = len(records)
@@ -188,6 +212,30 @@ def measure(label: str, seeds_dir: Path, args: argparse.Namespace) -> dict[str, 
     return {"documents": n, "triples": triples, "sinks": figures, "floor_s": floor, "total_s": total}
 
 
+STEPS = ("render", "write", "finish")
+
+
+def compare(label: str, base: dict[str, Any], new: dict[str, Any]) -> None:
+    """Per sink and step: the baseline's ms/doc, this tree's, and the speed-up."""
+    n = new["documents"]
+    print(f"\n{label}: this tree against the baseline (ms per document, speed-up = baseline / this)")
+    print(f"{'sink':15} {'step':7} {'baseline':>9} {'this':>9} {'speed-up':>9}")
+    totals = [0.0, 0.0]
+    for name, steps in new["sinks"].items():
+        old = base["sinks"].get(name, {})
+        for step in STEPS:
+            b, t = old.get(step, 0.0), steps[step]
+            totals[0] += b
+            totals[1] += t
+            if max(b, t) * 1e3 / n >= 0.05:  # leave out steps that cost nothing either way
+                ratio = f"{b / t:8.2f}x" if t else f"{'':>9}"
+                print(f"{name:15} {step:7} {1e3 * b / n:9.2f} {1e3 * t / n:9.2f} {ratio}")
+    b, t = totals
+    print(f"{'all sinks':15} {'':7} {1e3 * b / n:9.2f} {1e3 * t / n:9.2f} {b / t:8.2f}x")
+    triples = new["triples"]
+    print(f"triples/s over all sinks: baseline {triples / b:,.0f}, this {triples / t:,.0f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=Path, default=Path("seeds"))
@@ -199,12 +247,38 @@ def main() -> None:
     parser.add_argument("--pickled", action="store_true", help="report the pickled size of rendered values")
     parser.add_argument("--wall", action="store_true", help="wall time instead of CPU time")
     parser.add_argument("--no-seeds", action="store_true", help="measure the corpus only")
+    parser.add_argument("--baseline", type=Path, help="another checkout to compare with (its datapkg package)")
+    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)  # results for a --baseline run
     args = parser.parse_args()
-    os.environ.setdefault("PYTHONHASHSEED", "0")
-    if not args.no_seeds:
-        measure("seeds", args.seeds, args)
-    if args.corpus:
-        measure(f"corpus {args.corpus}", args.corpus, args)
+    inputs = ([] if args.no_seeds else [("seeds", args.seeds)]) + (
+        [(f"corpus {args.corpus}", args.corpus)] if args.corpus else []
+    )
+    start_pool(args.jobs)
+    if args.baseline is None:
+        results = {label: measure(label, path, args) for label, path in inputs}
+        if args.json:
+            args.json.write_text(json.dumps(results))
+        return
+    # Alternate the two trees, one run each per round, and keep the best of each.
+    base_runs: list[dict[str, Any]] = []
+    new_runs: list[dict[str, Any]] = []
+    for _ in range(args.repeat):
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            argv = [sys.executable, __file__, "--seeds", str(args.seeds), "--jobs", str(args.jobs), "--json", out.name]
+            argv += (["--corpus", str(args.corpus)] if args.corpus else []) + (["--no-seeds"] if args.no_seeds else [])
+            argv += ["--wall"] if args.wall else []
+            env = {**os.environ, "PYTHONPATH": str(args.baseline.resolve())}
+            print(f"baseline run ({args.baseline}):")
+            subprocess.run(argv, check=True, env=env)
+            base_runs.append(json.loads(Path(out.name).read_text()))
+        print("this tree:")
+        new_runs.append({label: measure(label, path, args) for label, path in inputs})
+    for label, _ in inputs:
+        compare(label, _best_result([r[label] for r in base_runs]), _best_result([r[label] for r in new_runs]))
+
+
+def _best_result(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {**runs[0], "sinks": best([r["sinks"] for r in runs])}
 
 
 if __name__ == "__main__":

@@ -156,6 +156,12 @@ class BuildCache:
         self.readers = codecs()
         self.writer = Codec(codec) if codec else next(iter(self.readers.values()))
 
+    def __getstate__(self) -> dict[str, object]:
+        return {"root": self.root, "codec": self.writer.name}  # (de)compressors do not pickle
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__init__(state["root"], state["codec"])  # type: ignore[arg-type, misc]
+
     def path(self, key: str) -> Path:
         return self.root / f"{key}{SUFFIX}"
 

@@ -13,7 +13,7 @@ number of words in the text or of aliases.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .anchor import AnchorFailure, Text
 from .model import MentionSpec
@@ -21,8 +21,7 @@ from .model import MentionSpec
 _WORD = re.compile(r"\w+")
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):  # a named tuple: immutable, and quick to make (dozens per document)
     actor_id: str
     start: int
     end: int
@@ -37,7 +36,9 @@ def surface_pattern(surfaces: list[str]) -> re.Pattern[str]:
 
 
 def _is_word_at(text: str, i: int) -> bool:
-    return 0 <= i < len(text) and _WORD.match(text, i) is not None
+    # str.isalnum() or '_' is exactly the regex \w on str (checked over every code point), without
+    # the cost of a regex match.
+    return 0 <= i < len(text) and (text[i].isalnum() or text[i] == "_")
 
 
 def find_alias_hits(text: Text, surface_to_actor: dict[str, str]) -> list[Hit]:

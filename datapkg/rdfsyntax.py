@@ -97,20 +97,6 @@ def _json_encoder_fn() -> Callable[[Any], str]:
 
 json_line = _json_encoder_fn()
 
-# Writer._spec modes: how write() makes a property's object forms without a call where it can.
-_IRI, _STRING, _TYPE = 1, 2, 3
-
-
-class _Spec(NamedTuple):
-    nt_pred: str  # " <predicate> " between subject and object
-    ttl_next: str  # " ;\n    predicate " before a further predicate of a subject
-    key: str  # JSON-LD term
-    many: bool
-    reverse: str | None
-    convert: Callable[[Any], Forms]
-    mode: int  # _IRI, _STRING, _TYPE or 0 (call convert)
-    ttl_first: str  # "predicate " after the subject
-
 
 class Written(NamedTuple):
     nt_lines: list[str]  # sorted, without duplicates, each ending in " .\n"
@@ -129,6 +115,7 @@ class Writer:
         self.root = iris.root if iris else "\0"  # "\0": no IRI starts with it
         self._names: dict[str, str] = {}
         self.specs = {p: self._spec(p) for p in PROPS.values()}
+        self.type_prop = PROPS[RDF + "type"]
 
     def __getstate__(self) -> dict[str, Any]:  # the converters are closures: rebuild them after unpickling
         return {"root": self.root}
@@ -137,6 +124,7 @@ class Writer:
         self.root = state["root"]
         self._names = {}
         self.specs = {p: self._spec(p) for p in PROPS.values()}
+        self.type_prop = PROPS[RDF + "type"]
 
     # -------------------------------------------------------- terms
 
@@ -217,76 +205,44 @@ class Writer:
             return self._date
         raise ValueError(f"unknown kind {kind}")
 
-    def _spec(self, prop: Prop) -> _Spec:
-        is_type = prop.iri == RDF + "type"
-        ttl_pred = "a" if is_type else self.ttl_iri(prop.iri)
-        # How the hot loop handles the property's objects (see write()).
-        mode = _TYPE if is_type else _IRI if prop.kind is Kind.IRI else _STRING if prop.kind is Kind.STRING else 0
-        return _Spec(
-            f" {prop.nt} ",
-            f" ;\n    {ttl_pred} ",
-            prop.key,
-            prop.many,
-            prop.reverse_key,
-            self._converter(prop),
-            mode,
-            f"{ttl_pred} ",
-        )
+    def _spec(self, prop: Prop) -> tuple[str, str, str, bool, str | None, Callable[[Any], Forms]]:
+        ttl_pred = "a" if prop.iri == RDF + "type" else self.ttl_iri(prop.iri)
+        return f"{prop.nt} ", ttl_pred, prop.key, prop.many, prop.reverse_key, self._converter(prop)
 
     # -------------------------------------------------------- nodes
 
     def write(self, nodes: Iterable[Node]) -> Written:
-        """Every node in the three syntaxes at once.
-
-        The loop is the hot path of a corpus build (one pass per triple), so it is written
-        for CPython: IRI forms are made once per call and looked up after (a document names
-        its own IRI, its units' and its actors' hundreds of times), plain strings are quoted
-        once for N-Triples and Turtle, and every output is joined once at the end.
-        """
-        specs, forms_of = self.specs, self._iri
-        iri_forms: dict[str, Forms] = {}  # IRI → forms, for this call only (bounded by its input)
+        specs, root, n_root = self.specs, self.root, len(self.root)
         lines: list[str] = []
         add_line = lines.append
         blocks: list[str] = []
-        add_block = blocks.append
         objects: dict[str, dict[str, Any]] = {}
-        typed: dict[tuple[str, str], None] = {}
-        needs_escape, escapes = _NEEDS_ESCAPE, _ESCAPES
+        typed: dict[tuple[str, str], None] = {}  # (subject, class), counted once per subject below
+        type_prop = self.type_prop
         for s, pv in nodes:
             if not pv:
                 continue
-            sf = iri_forms.get(s)
-            if sf is None:
-                sf = iri_forms[s] = forms_of(s)
-            s_nt, s_ttl, s_json = sf
+            if s.startswith(root):
+                s_json = s[n_root:]
+                s_ttl = f"<{s_json}>"
+            else:
+                s_json, s_ttl = s, self.ttl_iri(s)
+            head = f"<{s}> "
             obj = objects.get(s)
             if obj is None:
                 obj = objects[s] = {"@id": s_json}
-            parts: list[str] = [s_ttl, " "]
-            add_part = parts.append
+            parts: list[str] = []
             last = None
             for p, v in pv:
-                nt_pred, ttl_next, key, many, reverse, convert, mode, ttl_first = specs[p]
-                if mode == _STRING and v.__class__ is str:
-                    if needs_escape(v):
-                        o_nt = o_ttl = f'"{v.translate(escapes)}"'
-                    else:
-                        o_nt = o_ttl = f'"{v}"'
-                    o_json = v
-                elif mode == _IRI:
-                    f = iri_forms.get(v)
-                    if f is None:
-                        f = iri_forms[v] = forms_of(v)
-                    o_nt, o_ttl, o_json = f
-                else:
-                    o_nt, o_ttl, o_json = convert(v)
-                    if mode == _TYPE:
-                        typed[(s, v)] = None
-                add_line(f"{s_nt}{nt_pred}{o_nt} .\n")
+                nt_pred, ttl_pred, key, many, reverse, convert = specs[p]
+                o_nt, o_ttl, o_json = convert(v)
+                add_line(f"{head}{nt_pred}{o_nt} .\n")
+                if p is type_prop:
+                    typed[(s, v)] = None
                 if p is last:
-                    add_part(f", {o_ttl}")
+                    parts.append(f", {o_ttl}")
                 else:
-                    add_part(f"{ttl_next if last is not None else ttl_first}{o_ttl}")
+                    parts.append(f" ;\n    {ttl_pred} {o_ttl}" if parts else f"{ttl_pred} {o_ttl}")
                     last = p
                 if reverse:  # JSON-LD: on the object's node, {"premise": [subject]} (an @reverse term)
                     other = objects.get(v)
@@ -297,19 +253,22 @@ class Writer:
                         other[reverse] = [s_json]
                     else:
                         values.append(s_json)
-                elif key not in obj:
-                    obj[key] = [o_json] if many else o_json
                 elif many:
-                    obj[key].append(o_json)
-                else:  # a second value where one is expected: keep both (SHACL reports it)
+                    values = obj.get(key)
+                    if values is None:
+                        obj[key] = [o_json]
+                    else:
+                        values.append(o_json)
+                elif key in obj:  # a second value where one is expected: keep both (SHACL reports it)
                     old = obj[key]
                     obj[key] = [*old, o_json] if isinstance(old, list) else [old, o_json]
-            add_part(" .\n")
-            add_block("".join(parts))
+                else:
+                    obj[key] = o_json
+            blocks.append(f"{s_ttl} {''.join(parts)} .\n")
+        indent = self.JSON_INDENT
         lines.sort()
         if any(map(operator.eq, lines, islice(lines, 1, None))):  # a triple made twice: keep one
             lines = sorted(set(lines))
-        indent = self.JSON_INDENT
         classes: dict[str, int] = {}
         for _, cls in typed:
             classes[cls] = classes.get(cls, 0) + 1

@@ -228,8 +228,9 @@ def parse_yaml(text: str, file: str, fast: bool = True) -> YamlDoc:
         found = _fast_parse(text)
         if found is not None:
             return YamlDoc(file, found[0], [found[1]])
-    events = _Events(text)
+    events = None
     try:
+        events = _Events(text)  # PyYAML's own reader checks the characters here already
         return _build(events, file)
     except _Refused as exc:
         line, col = exc.mark.line + 1, exc.mark.column + 1
@@ -254,7 +255,8 @@ def parse_yaml(text: str, file: str, fast: bool = True) -> YamlDoc:
             )
         ) from None
     finally:
-        events.dispose()
+        if events is not None:
+            events.dispose()
 
 
 def _check_tag(tag: str | None, mark: yaml.Mark) -> None:
@@ -292,12 +294,27 @@ def _implicit(tag: str, value: str) -> Any:
         return value
 
 
+_PLAIN_CACHE: dict[str, Any] = {}  # plain text -> value: the same words recur (kinds, roles, ids)
+_PLAIN_CACHE_SIZE = 50_000
+
+
 def _plain_value(value: str) -> Any:
-    """The value of a plain scalar: resolved as PyYAML resolves it (mostly: text)."""
+    """The value of a plain scalar: resolved as PyYAML resolves it (mostly: text).
+
+    Resolving depends on the text alone and gives immutable values, so results are cached.
+    """
+    found = _PLAIN_CACHE.get(value, _PLAIN_CACHE)
+    if found is not _PLAIN_CACHE:
+        return found
+    found = value
     for tag, regexp in _IMPLICIT.get(value[:1], _WILDCARD):
         if regexp.match(value):
-            return _implicit(tag, value)
-    return value
+            found = _implicit(tag, value)
+            break
+    if len(_PLAIN_CACHE) >= _PLAIN_CACHE_SIZE:
+        _PLAIN_CACHE.clear()
+    _PLAIN_CACHE[value] = found
+    return found
 
 
 def _explicit(tag: str, event: ScalarEvent) -> Any:
@@ -418,18 +435,17 @@ def _fast_scalar(text: str) -> tuple[Any] | None:
     """(value,) of a one-line scalar in the subset, or None (not in the subset)."""
     first = text[0]
     if first == '"':
-        body = _DOUBLE.fullmatch(text)
-        if body is None:
-            return None
-        if "\\" not in text:
-            return (body.group(1),)
-        if _SURROGATE.search(text):
+        if "\\" not in text:  # no escapes: the text between the only two quotes
+            return (text[1:-1],) if text.count('"') == 2 and text[-1] == '"' and len(text) > 1 else None
+        if _DOUBLE.fullmatch(text) is None or _SURROGATE.search(text):
             return None
         try:
             return (json.loads(text),)
         except ValueError:  # an escape JSON does not have (\x41, \e, \N …)
             return None
     if first == "'":
+        if "'" not in text[1:-1] and text[-1] == "'" and len(text) > 1:  # no quotes inside
+            return (text[1:-1],)
         body = _SINGLE.fullmatch(text)
         return None if body is None else (body.group(1).replace("''", "'"),)
     text = text.rstrip(" ")
@@ -448,6 +464,19 @@ def _fast_value(text: str, line: int, column: int, depth: int) -> tuple[Any, Any
         return None
     items: list[Any] = []
     starts: list[Any] = []
+    if not any(c in text for c in "\"'#:{}") and "[" not in text[1:]:
+        # Plain items only (the common case): split at ', '; each item must be a plain scalar
+        # without spaces around it.
+        if text == "[]":
+            return items, [(line, column), starts, None]
+        pos = 1
+        for item in text[1:-1].split(", "):
+            if not item or item[0] in _PLAIN_START or item[-1] == " " or "," in item or "]" in item:
+                return None
+            items.append(_plain_value(item))
+            starts.append((line, column + pos))
+            pos += len(item) + 2
+        return items, [(line, column), starts, None]
     if text != "[]":
         pos, end = 1, len(text) - 1
         while True:
@@ -476,15 +505,18 @@ def _fast_value(text: str, line: int, column: int, depth: int) -> tuple[Any, Any
 def _fast_parse(text: str) -> tuple[Any, Any] | None:
     """(data, entry of the root) for a document in the block subset, or None for anything else.
 
-    The subset: a mapping at the root; block mappings with simple keys; block sequences, each more
-    indented than its key; items that are one-line scalars, one-line flow sequences or mappings
-    starting on the item's line ('- key: value'); whole-line comments; printable characters, no tabs.
+    The subset: a mapping at the root; block mappings with simple keys ([A-Za-z_][A-Za-z0-9_]*);
+    block sequences, each more indented than its key; items that are one-line scalars, one-line
+    flow sequences or mappings starting on the item's line ('- key: value'); whole-line comments;
+    printable characters only (no tabs). Hot loop: the open container is kept in local variables.
     """
-    # Open containers, innermost last: [indent, container, value entries, key starts or None].
-    stack: list[list[Any]] = []
-    pending: tuple[list[Any], str, int] | None = None  # a 'key:' whose value is on the next lines
-    root: list[Any] | None = None
+    # The open container: indentation, value, entries of its values, starts of its keys (None for a
+    # sequence); enclosing ones are on `stack`.
+    indent_now, container, entries, keys = -1, None, None, None
+    stack: list[tuple[int, Any, Any, Any]] = []
+    pending: str | None = None  # a 'key:' of `container` whose value is on the next lines
     data: Any = None
+    root: list[Any] | None = None
     for number, line in enumerate(text.split("\n"), 1):
         if not line.isprintable():  # tabs, control characters, BOM, NEL … (stricter than YAML)
             return None
@@ -494,68 +526,80 @@ def _fast_parse(text: str) -> tuple[Any, Any] | None:
         indent = len(line) - len(content)
         if pending is not None:
             # The block value of the pending key: a sequence or a mapping, more indented than the key.
-            frame, key, key_indent = pending
-            pending = None
-            if indent <= key_indent or len(stack) + 1 >= MAX_DEPTH:
+            if indent <= indent_now or len(stack) + 2 >= MAX_DEPTH:
                 return None  # a null value, a sequence at the key's indentation …: the event reader
-            value, keys = ([], None) if content[:2] == "- " else ({}, {})
-            entry = [(number, indent + 1), [] if keys is None else {}, keys]
-            frame[1][key] = value
-            frame[2][key] = entry
-            stack.append([indent, value, entry[1], keys])
-        elif root is None:
-            if indent or content[:2] == "- ":
-                return None
-            data = {}
-            root = [(number, 1), {}, {}]
-            stack.append([0, data, root[1], root[2]])
-        else:
-            while stack[-1][0] > indent:
-                stack.pop()
-                if not stack:
+            if content[:2] == "- ":
+                value, child_entries, child_keys = [], [], None
+            else:
+                value, child_entries, child_keys = {}, {}, {}
+            container[pending] = value
+            entries[pending] = [(number, indent + 1), child_entries, child_keys]
+            stack.append((indent_now, container, entries, keys))
+            indent_now, container, entries, keys = indent, value, child_entries, child_keys
+            pending = None
+        elif indent != indent_now:
+            if root is None:
+                if indent or content[:2] == "- ":
                     return None
-        top = stack[-1]
-        if top[0] != indent:
-            return None
+                data = container = {}
+                root = [(number, 1), {}, {}]
+                indent_now, entries, keys = 0, root[1], root[2]
+            else:
+                while indent < indent_now and stack:
+                    indent_now, container, entries, keys = stack.pop()
+                if indent != indent_now:
+                    return None
         column = indent + 1
-        if top[3] is None:  # a sequence: this line must be its next item
+        if keys is None:  # a sequence: this line must be its next item
             if content[:2] != "- " or content[2:3] in ("", " "):
                 return None
             content = content[2:]
             column += 2
-            if _KEY.match(content) is None:
+            name, colon, after = content.partition(":")
+            if not colon or (after and after[0] != " ") or not (name.isidentifier() and name.isascii()):
                 found = _fast_value(content, number, column, len(stack))
                 if found is None:
                     return None
-                top[1].append(found[0])
-                top[2].append(found[1])
+                container.append(found[0])
+                entries.append(found[1])
                 continue
             # '- key: …': a mapping as the item, its keys aligned with this first one.
-            if len(stack) + 1 >= MAX_DEPTH:
+            if len(stack) + 2 >= MAX_DEPTH:
                 return None
             item: dict[str, Any] = {}
             entry = [(number, column), {}, {}]
-            top[1].append(item)
-            top[2].append(entry)
-            top = [column - 1, item, entry[1], entry[2]]
-            stack.append(top)
-        # A key of the mapping `top`.
-        match = _KEY.match(content)
-        if match is None:
-            return None
-        key = match.group(1)
-        if key in top[1]:
+            container.append(item)
+            entries.append(entry)
+            stack.append((indent_now, container, entries, keys))
+            indent_now, container, entries, keys = column - 1, item, entry[1], entry[2]
+        else:
+            name, colon, after = content.partition(":")
+            if not colon or (after and after[0] != " ") or not (name.isidentifier() and name.isascii()):
+                return None
+        # A key of the mapping `container`, then its value.
+        if name in container:
             return None  # a duplicate key: the event reader reports it
-        top[3][key] = (number, column)
-        rest = content[match.end() :]
+        keys[name] = (number, column)
+        rest = after.lstrip(" ")
         if not rest:
-            pending = (top, key, column - 1)
+            pending = name
             continue
-        found = _fast_value(rest, number, column + match.end(), len(stack))
-        if found is None:
+        column += len(content) - len(rest)
+        first = rest[0]
+        if first in _PLAIN_START or first == "[":
+            found = _fast_value(rest, number, column, len(stack))
+            if found is None:
+                return None
+            container[name] = found[0]
+            entries[name] = found[1]
+            continue
+        # A plain scalar (the common case, inline).
+        if rest[-1] == " ":
+            rest = rest.rstrip(" ")
+        if ": " in rest or " #" in rest or rest[-1] == ":":
             return None
-        top[1][key] = found[0]
-        top[2][key] = found[1]
+        container[name] = _plain_value(rest) if first in _IMPLICIT or _WILDCARD else rest
+        entries[name] = (number, column)
     if pending is not None or root is None:
         return None
     return data, root

@@ -202,3 +202,14 @@ def test_sinks_can_spread_finish_work_over_the_workers(
     pids = {pid for _, pid in _FinishMaps.seen}
     assert (pids == {os.getpid()}) if jobs == 1 else (os.getpid() not in pids)
     assert ctx.mapper is None  # not kept past the build
+
+
+def test_spawned_workers_give_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where fork is not used (macOS, Windows), workers start afresh and get the job pickled."""
+    small = make_corpus(tmp_path / "seeds", 3)
+    one = build(small, tmp_path / "one", BuildOptions(jobs=1, store=False))
+    monkeypatch.setattr(pipeline, "start_method", lambda: "spawn")
+    spawned = build(small, tmp_path / "spawned", BuildOptions(jobs=2, store=False, cache=True))
+    assert spawned.counts["cache"] == {"hits": 0, "misses": 3}
+    assert one.documents == spawned.documents
+    assert hashes(tmp_path / "one") == hashes(tmp_path / "spawned")

@@ -102,21 +102,25 @@ def digest(ctx: BuildContext, relative: str) -> Digest:
     return result
 
 
+THREADED_DIGEST = 1 << 20  # files at least this big are hashed in threads; smaller ones cost more to hand over
+
+
 def digest_many(ctx: BuildContext, relatives: Iterable[str]) -> list[Digest]:
-    """`digest` of several files, the uncached ones hashed by `ctx.options.jobs` threads at once.
+    """`digest` of several files, the big uncached ones hashed by `ctx.options.jobs` threads at once.
 
     hashlib releases the GIL while it hashes, so a corpus build's big files (gigabytes of RDF)
-    and its many small ones (a site page per actor) are hashed on every core. Sinks call this on
-    the files they have just finished, so that the describers after them find every hash cached.
+    are hashed on every core. Sinks call this on the files they have just finished, so that the
+    describers after them find every hash cached.
     """
     relatives = list(relatives)
     jobs = ctx.options.jobs if ctx.options.jobs > 0 else (os.cpu_count() or 1)
-    if jobs > 1 and len(relatives) > 1:
-        with ThreadPoolExecutor(min(jobs, len(relatives))) as pool:
-            # The largest first, so that one big file does not start last.
-            sizes = {rel: (ctx.out / rel).stat().st_size for rel in relatives}
-            for _ in pool.map(lambda rel: digest(ctx, rel), sorted(relatives, key=lambda r: -sizes[r])):
-                pass
+    if jobs > 1:
+        sizes = {rel: (ctx.out / rel).stat().st_size for rel in relatives}
+        big = sorted((r for r in relatives if sizes[r] >= THREADED_DIGEST), key=lambda r: -sizes[r])
+        if len(big) > 1:
+            with ThreadPoolExecutor(min(jobs, len(big))) as pool:
+                for _ in pool.map(lambda rel: digest(ctx, rel), big):  # the largest first
+                    pass
     return [digest(ctx, rel) for rel in relatives]
 
 
