@@ -362,6 +362,14 @@ def table(rows: list[dict[str, Any]], scale: dict[str, Any]) -> str:
     if big is not None:
         lines.append(f"where the time went ({big['docs']:,} documents, datapkg build --timings):")
         for section, steps in big["build"]["timings"].items():
+            if "memory" in section:  # peak RSS after each step, in MiB: where it rose
+                rises, before = [], 0.0
+                for k, v in steps.items():
+                    if v > before:
+                        rises.append(f"{k} {v:,.0f} MiB")
+                    before = max(before, v)
+                lines.append(f"  {section}: " + ", ".join(rises))
+                continue
             top = sorted(steps.items(), key=lambda kv: -kv[1])[:8]
             lines.append(f"  {section}: " + ", ".join(f"{k} {v:.1f}s" for k, v in top))
     return "\n".join(lines)

@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -121,7 +122,7 @@ def build(
             ctx = BuildContext(dataset=seeds.dataset, seeds_root=seeds.root, out=tmp, options=options)
             _run(ctx, seeds, tasks, cache, corpus, progress)
             began = time.perf_counter()
-            swap(tmp, out)
+            swap(tmp, out, background=options.detach_cleanup)
             _add_time(ctx, "swap", time.perf_counter() - began)
         except OSError as exc:
             _discard(tmp)
@@ -442,8 +443,9 @@ def exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def swap(new: Path, out: Path) -> None:
-    """Put `new` in place of `out`; the previous build is deleted only once the new one is in place."""
+def swap(new: Path, out: Path, background: bool = False) -> None:
+    """Put `new` in place of `out`; the previous build is deleted only once the new one is in place
+    (by a detached process with `background`: see `remove_replaced`)."""
     with _signals_blocked():
         if not out.exists():
             os.rename(new, out)
@@ -458,6 +460,29 @@ def swap(new: Path, out: Path) -> None:
             except OSError:
                 os.rename(old / "build", out)
                 raise
+    remove_replaced(old, background)
+
+
+# Deleting a replaced corpus build (tens of gigabytes) can take minutes while the disk is still
+# writing the new one back; nothing needs to wait for it. The folder's name marks it as stale
+# (`.<out>.tmp-<pid>-…` or `.<out>.old-<pid>-…`), so should the remover be killed, the next build
+# sweeps it once this process is gone.
+_REMOVER = "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)"
+
+
+def remove_replaced(old: Path, background: bool) -> None:
+    if background:
+        try:
+            subprocess.Popen(
+                [sys.executable, "-c", _REMOVER, str(old)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # not stopped by a Ctrl-C meant for the build
+            )
+            return
+        except OSError:
+            pass  # could not start it: remove it here
     shutil.rmtree(old, ignore_errors=True)
 
 

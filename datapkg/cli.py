@@ -188,7 +188,9 @@ def build(
     from .emit import BuildOptions
     from .progress import Progress, delay, wanted
 
-    options = BuildOptions(jobs=jobs, store=not no_store, force=force, quiet=quiet, cache=not no_cache)
+    options = BuildOptions(
+        jobs=jobs, store=not no_store, force=force, quiet=quiet, cache=not no_cache, detach_cleanup=True
+    )
     progress = Progress(0, sys.stderr, enabled=wanted(sys.stderr, quiet), delay=delay())
     try:
         ctx = run(seeds_dir, out_dir, options, progress)

@@ -229,7 +229,9 @@ class DocumentPool:
 
     def __init__(self, job: Job, tasks: list[Task], jobs: int, window: int | None = None) -> None:
         self.job, self.tasks, self.jobs = job, tasks, max(1, min(jobs, len(tasks) or 1))
-        self.window = window or 3 * self.jobs
+        # Finished outcomes wait here while this process writes; on a busy disk a write can stall for
+        # seconds, and the workers should not. ~2 MB per document: 16 in flight hold ~32 MB.
+        self.window = window or 8 * self.jobs
         self.executor: ProcessPoolExecutor | None = None
         self.skip: Any = None
 

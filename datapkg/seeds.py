@@ -11,6 +11,7 @@ import difflib
 import hashlib
 import os
 import re
+import stat
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -69,9 +70,34 @@ def resolve(path: Path) -> Path:
         raise DataError(Problem.make("file-unreadable", f"{path.name}: {exc}", file=display_path(path))) from None
 
 
+def resolve_below(path: Path, root: Path, real_root: Path) -> Path:
+    """`resolve(path)` for a path one or two levels below `root`, whose resolved form is `real_root`.
+
+    When no component below `root` is a symbolic link (one lstat each), the result is `real_root`
+    joined with them, as resolve() would find by checking every component of the whole path; any
+    other case (a link, a missing file, '..') is left to resolve().
+    """
+    below: list[Path] = []
+    current = path
+    while current != root:
+        if len(below) == 2 or current.name in ("", ".", ".."):
+            return resolve(path)
+        below.append(current)
+        current = current.parent
+    for part in below:
+        try:
+            if stat.S_ISLNK(os.lstat(part).st_mode):
+                return resolve(path)
+        except OSError:
+            return resolve(path)
+    return real_root.joinpath(*(part.name for part in reversed(below)))
+
+
 def is_inside(path: Path, root: Path, real_root: Path | None = None) -> bool:
     """Does `path`, with every symlink and '..' resolved, lie inside `root` (`real_root`: root resolved)?"""
-    return _inside(resolve(path), real_root or resolve(root))
+    if real_root is None:
+        return _inside(resolve(path), resolve(root))
+    return _inside(resolve_below(path, root, real_root), real_root)
 
 
 def _inside(real: Path, real_root: Path) -> bool:
@@ -84,8 +110,12 @@ def read_bytes(path: Path, root: Path, limit: int, real_root: Path | None = None
     `real_root` is `root` already resolved and `shown` the file's display path, when the caller has them.
     """
     shown = shown or display_path(path)
-    real = resolve(path)
-    if not _inside(real, real_root or resolve(root)):
+    if real_root is None:
+        real = resolve(path)
+        real_root = resolve(root)
+    else:
+        real = resolve_below(path, root, real_root)
+    if not _inside(real, real_root):
         raise DataError(Problem.make("path-unsafe", f"{path.name} resolves outside the seeds directory", file=shown))
     if not path.is_file():
         what = "is not a regular file" if path.exists() else "not found"
@@ -99,7 +129,11 @@ def read_bytes(path: Path, root: Path, limit: int, real_root: Path | None = None
                 )
             )
         with real.open("rb") as handle:  # read at most limit + 1 bytes: the file may grow after stat()
-            data = handle.read(limit + 1)
+            # Asking for size + 1 bytes first spares a buffer of `limit` bytes (an mmap) per file;
+            # a file that grew is read on as far as the limit allows: the same bytes either way.
+            data = handle.read(size + 1)
+            if len(data) > size:
+                data += handle.read(limit - size)
     except OSError as exc:
         raise DataError(Problem.make("file-unreadable", f"{path.name}: {exc.strerror}", file=shown)) from None
     if len(data) > limit:

@@ -213,3 +213,26 @@ def test_spawned_workers_give_the_same_bytes(tmp_path: Path, monkeypatch: pytest
     assert spawned.counts["cache"] == {"hits": 0, "misses": 3}
     assert one.documents == spawned.documents
     assert hashes(tmp_path / "one") == hashes(tmp_path / "spawned")
+
+
+def test_the_replaced_build_is_removed_by_a_detached_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    small = make_corpus(tmp_path / "seeds", 2)
+    out = tmp_path / "build"
+    build(small, out, BuildOptions(store=False))
+    first = hashes(out)
+    started: list[list[str]] = []
+    popen = subprocess.Popen
+
+    def recording_popen(args: list[str], **kw: object) -> subprocess.Popen:
+        started.append(args)
+        return popen(args, **kw)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(build_module.subprocess, "Popen", recording_popen)
+    build(small, out, BuildOptions(store=False, detach_cleanup=True))
+    assert hashes(out) == first
+    (remover,) = started
+    assert re.fullmatch(r"\.build\.(tmp|old)-\d+-.+", Path(remover[-1]).name)
+    deadline = time.monotonic() + 60
+    while any(p.name.startswith(".build.") for p in tmp_path.iterdir()):
+        assert time.monotonic() < deadline, "the replaced build was never removed"
+        time.sleep(0.05)

@@ -37,6 +37,7 @@ class BuildOptions:
     quiet: bool = True  # no progress display
     cache: bool = False  # use the build cache (`datapkg build` does unless --no-cache)
     cache_dir: Path | None = None  # default: <out parent>/.datapkg-cache/<out name>
+    detach_cleanup: bool = False  # delete the replaced build in a detached process (`datapkg build` does)
 
 
 @dataclass

@@ -1,0 +1,242 @@
+"""The sinks' fast paths give the bytes of the straightforward implementations they replace.
+
+Each corpus-scale shortcut (DOT text written directly, the SVG edited as text, pydantic-core's
+indented JSON, the threaded zip writer, actor pages in tasks) is compared with a reference
+written the obvious way, on the seeds and on hostile input, so a difference cannot hide
+behind a speed-up.
+"""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+import zipfile
+from pathlib import Path
+
+import graphviz
+import pytest
+
+from datapkg import argmap
+from datapkg.argmap import EDGE_STYLES, ROLE_COLOURS, node_lines, text_anchor
+from datapkg.emit import BuildContext, BuildOptions, ziparchive
+from datapkg.emit import files as files_module
+from datapkg.emit import site as site_module
+from datapkg.emit.files import digest, digest_many
+from datapkg.emit.jsondoc import _indented, document_entry, render_entry
+from datapkg.model import DocumentRecords, Recommendation, Role
+from datapkg.seeds import ActorIndex, iter_documents, merge_actors, open_seeds
+from tests.conftest import SEEDS, need_tool
+
+HOSTILE = 'ctl \x00\x01\x08\x0b\x1f\x7f \u2028 "q" \\ é 🇵🇰 </script> <!-- & &amp; \\N'
+
+
+@pytest.fixture(scope="module")
+def records() -> list[DocumentRecords]:
+    found = [r.records for r in iter_documents(open_seeds(SEEDS))]
+    assert all(r is not None for r in found)
+    return found  # type: ignore[return-value]
+
+
+def hostile(rec: DocumentRecords) -> DocumentRecords:
+    """The first unit, the title and an actor name full of markup, escapes and control characters."""
+    unit = rec.claims[0].model_copy(update={"text": HOSTILE, "note": HOSTILE, "cues": [HOSTILE]})
+    doc = rec.document.model_copy(update={"title": HOSTILE})
+    actor = rec.actors[0].model_copy(update={"name": HOSTILE})
+    return rec.model_copy(
+        update={"claims": [unit, *rec.claims[1:]], "document": doc, "actors": [actor, *rec.actors[1:]]}
+    )
+
+
+# ---------------------------------------------------------------- argument map
+
+
+def binding_dot(records: DocumentRecords) -> str:
+    """The DOT source as the graphviz binding's Digraph writes it (how argmap made it before)."""
+
+    def dot_text(value: str) -> str:
+        return value.replace("\\", "\\\\")
+
+    g = graphviz.Digraph(
+        "argument-map",
+        graph_attr=argmap.GRAPH_ATTRS,
+        node_attr=argmap.NODE_ATTRS,
+        edge_attr=argmap.EDGE_ATTRS,
+    )
+    units, theses = {c.id for c in records.claims}, []
+    for unit in records.claims:
+        is_rec = isinstance(unit, Recommendation)
+        classes = ["unit", f"role-{unit.role}", f"kind-{unit.kind}"] + (["recommendation"] if is_rec else [])
+        attrs = {
+            "id": dot_text(unit.id),
+            "class": " ".join(classes),
+            "label": graphviz.nohtml("\\n".join(dot_text(line) for line in node_lines(unit))),
+            "URL": dot_text("#" + text_anchor(unit.local_id)),
+            "tooltip": dot_text(unit.local_id),
+            "fillcolor": ROLE_COLOURS.get(unit.role, "#ffffff"),
+            "color": "#333333",
+        }
+        if unit.role == Role.thesis:
+            attrs.update(penwidth="2.2", fontsize="11")
+            theses.append(unit.local_id)
+        if is_rec:
+            attrs["style"] = "filled,bold"
+        g.node(dot_text(unit.local_id), **attrs)
+    if theses:
+        with g.subgraph(name="thesis-rank") as top:
+            top.attr(rank="max")
+            for local in theses:
+                top.node(dot_text(local))
+    for rel in records.relations:
+        if rel.source_id not in units or rel.target_id not in units:
+            continue
+        source, target = rel.source_id.split("/", 1)[1], rel.target_id.split("/", 1)[1]
+        g.edge(
+            dot_text(source),
+            dot_text(target),
+            id=dot_text(rel.id),
+            **{"class": f"relation {rel.type}", "tooltip": dot_text(f"{source} {rel.type} {target}")},
+            **EDGE_STYLES.get(rel.type, EDGE_STYLES["supports"]),
+        )
+    return g.source
+
+
+def test_dot_source_is_what_the_graphviz_binding_writes(records: list[DocumentRecords]) -> None:
+    for rec in [*records, hostile(records[0])]:
+        assert argmap.dot_source(rec) == binding_dot(rec)
+
+
+def test_dot_source_quotes_like_graphviz() -> None:
+    """The memoised quoting of argmap equals graphviz's attribute lists for awkward names and values."""
+    values = ["", "a", "a b", '"', '\\"', "<b>", "-4.2", "node", "é", "x:y", "a\\nb", "1a"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # graphviz warns about some of these; the text is what matters
+        for name in values:
+            for value in values:
+                g = graphviz.Digraph()
+                g.node("n", label=graphviz.nohtml(value), **{"k" + name: value, "id": name})
+                assert g.body[-1] == f"\tn{argmap._attrs({'k' + name: value, 'id': name}, value)}\n"
+                g.edge(name or "e", value or "f", id=value)
+                assert g.body[-1] == f"\t{argmap._edge_end(name or 'e')} -> {argmap._edge_end(value or 'f')}" + (
+                    argmap._attrs({"id": value}) + "\n"
+                )
+
+
+def test_svg_text_edit_equals_the_tree(records: list[DocumentRecords]) -> None:
+    need_tool("dot")
+    for rec in [*records, hostile(records[0])]:
+        raw = argmap.layout_svg(argmap.dot_source(rec))
+        fast = argmap._finish_svg_text(raw, rec)
+        assert fast is not None, "the text path handles what dot writes for our maps"
+        assert fast == argmap.finish_svg_tree(raw, rec) == argmap.finish_svg(raw, rec)
+
+
+def test_unexpected_svg_takes_the_tree_path(records: list[DocumentRecords]) -> None:
+    need_tool("dot")
+    rec = records[0]
+    raw = argmap.layout_svg(argmap.dot_source(rec))
+    odd = raw.replace("<title>", "<title>&#60;", 1)  # a character reference the text path does not decode
+    assert argmap._finish_svg_text(odd, rec) is None
+    assert argmap.finish_svg(odd, rec) == argmap.finish_svg_tree(odd, rec)
+    short = raw.replace("<text", "<ignored", 1).replace("</text>", "</ignored>", 1)  # a label line lost
+    assert argmap._finish_svg_text(short, rec) is None
+    with pytest.raises(ValueError):  # as before: zip(strict=True) in the tree path
+        argmap.finish_svg(short, rec)
+
+
+# ---------------------------------------------------------------- JSON document
+
+
+def test_json_entry_equals_json_dumps(records: list[DocumentRecords]) -> None:
+    for rec in [*records, hostile(records[0])]:
+        assert render_entry(rec) == _indented(document_entry(rec), 2)
+
+
+# ---------------------------------------------------------------- release zip
+
+
+def reference_zip(target: Path, files: list[Path], stamp: tuple[int, ...]) -> None:
+    """The release zip as zipfile writes it (how release.py made it before)."""
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3) as zf:
+        for path in files:
+            info = zipfile.ZipInfo(f"x/{path.name}", date_time=stamp)  # type: ignore[arg-type]
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o100644 << 16
+            setattr(info, "compress_level" if hasattr(info, "compress_level") else "_compresslevel", 3)
+            with open(path, "rb") as src, zf.open(info, "w") as dst:
+                shutil.copyfileobj(src, dst)
+
+
+def sample_files(folder: Path) -> list[Path]:
+    folder.mkdir()
+    contents = [b"", b"x", b"abc\n" * 5000, bytes(range(256)) * 3000, "é ☃ 🇵🇰\n".encode() * 999]
+    names = ["empty", "one", "lines.txt", "binary.bin", "ünïcode.txt"]
+    files = []
+    for name, data in zip(names, contents, strict=True):
+        (folder / name).write_bytes(data)
+        files.append(folder / name)
+    return files
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_zip_writer_writes_what_zipfile_writes(tmp_path: Path, jobs: int) -> None:
+    files = sample_files(tmp_path / "in")
+    stamp = (2021, 8, 30, 12, 0, 0)
+    ours, theirs = tmp_path / "ours.zip", tmp_path / "theirs.zip"
+    members = [ziparchive.Member(f"x/{p.name}", p) for p in files]
+    ziparchive.write_archive(ours, members, stamp, 0o100644, 3, tmp_path / "spool", jobs)
+    reference_zip(theirs, files, stamp)
+    assert ours.read_bytes() == theirs.read_bytes()
+    assert not (tmp_path / "spool").exists()
+
+
+def test_zip64_members_and_offsets_stay_readable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the ZIP64 limit (2 GiB; lowered here) sizes and offsets move to ZIP64 fields."""
+    files = sample_files(tmp_path / "in")
+    monkeypatch.setattr(ziparchive, "ZIP64_LIMIT", 1000)
+    target = tmp_path / "big.zip"
+    members = [ziparchive.Member(f"x/{p.name}", p) for p in files]
+    ziparchive.write_archive(target, members, (2021, 8, 30, 0, 0, 0), 0o100644, 3, tmp_path / "spool", 2)
+    data = target.read_bytes()
+    assert b"PK\x06\x06" in data and b"PK\x06\x07" in data  # ZIP64 end record and locator
+    with zipfile.ZipFile(target) as zf:
+        assert zf.testzip() is None
+        assert [i.filename for i in zf.infolist()] == [m.name for m in members]
+        for p in files:
+            assert zf.read(f"x/{p.name}") == p.read_bytes()
+        assert any(i.extra for i in zf.infolist())
+
+
+# ---------------------------------------------------------------- digests and actor pages
+
+
+def test_digest_many_equals_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(files_module, "THREADED_DIGEST", 0)  # every file through the threads
+    files = sample_files(tmp_path / "in")
+    rels = [f"in/{p.name}" for p in files]
+    threaded = BuildContext(dataset=None, seeds_root=tmp_path, out=tmp_path, options=BuildOptions(jobs=3))  # type: ignore[arg-type]
+    serial = BuildContext(dataset=None, seeds_root=tmp_path, out=tmp_path)  # type: ignore[arg-type]
+    assert digest_many(threaded, rels) == [digest(serial, rel) for rel in rels]
+
+
+def test_actor_pages_do_not_depend_on_the_task_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages written in tasks of one actor equal those of the default tasks; every actor gets one."""
+    seeds = open_seeds(SEEDS)
+    index, recs = ActorIndex(), []
+    for result in iter_documents(seeds):
+        merge_actors(index, result)
+        recs.append(result.records)
+    pages = {}
+    for chunk in (1, site_module.ACTOR_CHUNK):
+        monkeypatch.setattr(site_module, "ACTOR_CHUNK", chunk)
+        out = tmp_path / f"chunk{chunk}"
+        out.mkdir()
+        sink = site_module.SiteSink(BuildContext(dataset=seeds.dataset, seeds_root=seeds.root, out=out))
+        for rec in recs:
+            sink.write(sink.render(rec))
+        sink.finish(index.sorted())
+        assert not (out / site_module.STAGING_DIR).exists(), "the staging folder is removed"
+        folder = out / "site" / "actors"
+        pages[chunk] = {p.name: p.read_bytes() for p in folder.iterdir()}
+        assert set(pages[chunk]) == {f"{a.id}.html" for a in index.sorted()}
+    assert pages[1] == pages[site_module.ACTOR_CHUNK]
