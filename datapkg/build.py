@@ -42,6 +42,7 @@ from .buildcache import (
     default_dir,
     document_key,
     output_stamp,
+    pid_alive,
     read_manifest,
     write_manifest,
 )
@@ -395,20 +396,8 @@ def sweep_stale(out: Path) -> None:
     """Remove temporary directories left by builds that were killed outright (SIGKILL, power loss)."""
     for entry in out.parent.iterdir():
         m = _STALE.match(entry.name)
-        if m and m["name"] == out.name and not _alive(int(m["pid"])):
+        if m and m["name"] == out.name and not pid_alive(int(m["pid"])):
             shutil.rmtree(entry, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # ---------------------------------------------------------------- swap

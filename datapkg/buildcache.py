@@ -216,11 +216,12 @@ def _stale(name: str, keep: set[str]) -> bool:
     """An entry this build did not use, or a temporary file whose writer is gone."""
     temp = _TEMP.match(name)
     if temp:
-        return not _alive(int(temp["pid"]))
+        return not pid_alive(int(temp["pid"]))
     return name.endswith(SUFFIX) and name[: -len(SUFFIX)] not in keep
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process still runs: temporary files and directories are named after their writer's pid."""
     if pid == os.getpid():
         return True
     try:

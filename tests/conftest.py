@@ -51,3 +51,21 @@ def seeds_copy(tmp_path: Path) -> Path:
     target = tmp_path / "seeds"
     shutil.copytree(SEEDS, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def corpus_nq(built: Path) -> Path:
+    """The built N-Quads file (what stores are loaded from)."""
+    from datapkg import store
+
+    return store.find_nquads(built)
+
+
+@pytest.fixture(scope="session")
+def embedded(corpus_nq: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An embedded store loaded from the built N-Quads, to compare servers' answers with."""
+    from datapkg import store
+
+    target = tmp_path_factory.mktemp("embedded") / "store"
+    store.load(corpus_nq, target)
+    return target

@@ -40,18 +40,6 @@ def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oxigraph]:
 
 
 @pytest.fixture(scope="session")
-def corpus_nq(built: Path) -> Path:
-    return store.find_nquads(built)
-
-
-@pytest.fixture(scope="session")
-def embedded(corpus_nq: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("embedded") / "store"
-    store.load(corpus_nq, target)
-    return target
-
-
-@pytest.fixture(scope="session")
 def loaded(oxigraph: Oxigraph, corpus_nq: Path) -> Oxigraph:
     out = cli_load(corpus_nq, "--endpoint", oxigraph.query_url, "--graph-store", oxigraph.graph_store_url)
     expected = sum(file_counts(corpus_nq).values())

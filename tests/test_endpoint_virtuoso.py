@@ -37,18 +37,6 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
 
 
 @pytest.fixture(scope="session")
-def corpus_nq(built: Path) -> Path:
-    return store.find_nquads(built)
-
-
-@pytest.fixture(scope="session")
-def embedded(corpus_nq: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("embedded") / "store"
-    store.load(corpus_nq, target)
-    return target
-
-
-@pytest.fixture(scope="session")
 def loaded(virtuoso: Virtuoso, corpus_nq: Path) -> Virtuoso:
     out = cli_load(corpus_nq, "--endpoint", virtuoso.query_url, "--graph-store", virtuoso.graph_store_url)
     expected = sum(file_counts(corpus_nq).values())
