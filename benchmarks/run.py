@@ -14,7 +14,8 @@ For each corpus size it measures, each command in a fresh process:
     triples back to N-Triples (timed alone); the build's time over the floor is the ratio to beat;
   - the embedded store on its own (--store): datapkg.store.load vs pyoxigraph's bulk loader on the
     same N-Quads file, each in a fresh process;
-  - optionally `frictionless validate` of the package (--frictionless);
+  - optionally `frictionless validate` of the package (--frictionless) and `datapkg check`, the streaming
+    check of the same package (--check), each with wall time and peak memory;
   - a rebuild with nothing changed when the build has an incremental cache (--force exists), and
     one that reads every document from the cache but writes every file again (its manifest removed).
 Then the scaling ratios time(largest)/time(previous) and RSS(largest)/RSS(previous); it prints a
@@ -166,11 +167,16 @@ def count_statements(path: Path) -> int:
     return n
 
 
-def pyoxigraph_floor(nt: Path, total: int) -> dict[str, float]:
+def pyoxigraph_floor(nt: Path, total: int, workdir: Path, repeat: int = 3) -> dict[str, float]:
     """pyoxigraph on the build's own triples: parse into memory, then serialise them back (the floor).
 
     At most FLOOR_SAMPLE triples are held in memory (10,000 documents give tens of millions);
     serialising is linear, so the floor for all `total` triples is extrapolated from the sample's rate.
+    Serialising is timed three ways, best of `repeat` each: streamed into a file beside the build
+    (`serialize_s`, the floor the build is compared with: the same disk, the page cache as the
+    build has it), streamed into /dev/null (`serialize_devnull_s`: formatting alone), and into one
+    bytes object (`serialize_bytes_s`: what earlier runs measured; its growing buffer is copied
+    on every reallocation, which made that figure swing 4x between runs).
     """
     import pyoxigraph
 
@@ -180,19 +186,42 @@ def pyoxigraph_floor(nt: Path, total: int) -> dict[str, float]:
     began = time.perf_counter()
     triples = list(pyoxigraph.parse(sample, format=fmt))
     parse_s = time.perf_counter() - began
-    began, cpu = time.perf_counter(), time.process_time()
-    data = pyoxigraph.serialize(triples, format=fmt)
-    serialize_s, serialize_cpu_s = time.perf_counter() - began, time.process_time() - cpu
-    assert data is not None and data.count(b"\n") == len(triples)
+    del sample
+    target = workdir / "floor.nt"
+
+    def best(write: Any) -> tuple[float, float]:
+        wall = cpu = float("inf")
+        for _ in range(repeat):
+            began, used = time.perf_counter(), time.process_time()
+            write()
+            wall, cpu = min(wall, time.perf_counter() - began), min(cpu, time.process_time() - used)
+        return wall, cpu
+
+    def to_file() -> None:
+        with open(target, "wb") as out:
+            pyoxigraph.serialize(triples, out, format=fmt)
+
+    def to_devnull() -> None:
+        with open(os.devnull, "wb") as out:
+            pyoxigraph.serialize(triples, out, format=fmt)
+
+    file_s, file_cpu_s = best(to_file)
+    written = target.stat().st_size
+    target.unlink()
+    devnull_s, _ = best(to_devnull)
+    bytes_s, _ = best(lambda: pyoxigraph.serialize(triples, format=fmt))
     scale = total / max(1, len(triples))
     floor = {
         "sample_triples": len(triples),
+        "sample_bytes": written,
         "parse_s": parse_s * scale,
-        "serialize_s": serialize_s * scale,
-        "serialize_cpu_s": serialize_cpu_s * scale,
+        "serialize_s": file_s * scale,
+        "serialize_cpu_s": file_cpu_s * scale,
+        "serialize_devnull_s": devnull_s * scale,
+        "serialize_bytes_s": bytes_s * scale,
+        "triples_per_s": len(triples) / file_s,
     }
-    del triples, data, sample
-    return floor
+    return floor  # the sample is freed with this frame
 
 
 # The embedded store on its own: datapkg's loader vs pyoxigraph's bulk loader, same N-Quads file.
@@ -253,7 +282,7 @@ def bench_size(size: int, args: argparse.Namespace, flags: set[str], workdir: Pa
         row["triples"] = count_statements(nt)
         row["nt_bytes"] = nt.stat().st_size
         row["triples_per_s"] = row["triples"] / b["wall_s"]
-        floor = pyoxigraph_floor(nt, row["triples"])
+        floor = pyoxigraph_floor(nt, row["triples"], workdir)
         row["floor"] = floor
         row["floor_ratio"] = b["wall_s"] / floor["serialize_s"]
     if nq is not None:
@@ -276,6 +305,8 @@ def bench_size(size: int, args: argparse.Namespace, flags: set[str], workdir: Pa
     if args.frictionless:
         descriptor = out / "datapackage.json"
         row["frictionless"] = measure(["frictionless", "validate", str(descriptor)], logs / f"frictionless-{size}")
+    if args.check:  # --profiles comes from $DATAPKG_PROFILES when set
+        row["check"] = measure([*DATAPKG, "check", str(out)], logs / f"check-{size}")
     if not args.keep:
         shutil.rmtree(out, ignore_errors=True)
         shutil.rmtree(cache_dir(out), ignore_errors=True)
@@ -346,9 +377,17 @@ def table(rows: list[dict[str, Any]], scale: dict[str, Any]) -> str:
         if b.get("error"):
             lines.append(f"        build failed (exit {b['exit']}): {b['error']}")
     for r in rows:
-        if "frictionless" in r:
-            f = r["frictionless"]
-            lines.append(f"frictionless validate ({r['docs']:,} docs): {f['wall_s']:.1f}s, exit {f['exit']}")
+        for key, name in (("frictionless", "frictionless validate"), ("check", "datapkg check")):
+            if key in r:
+                f = r[key]
+                lines.append(
+                    f"{name} ({r['docs']:,} docs): {f['wall_s']:.1f}s, peak RSS "
+                    f"{f['peak_rss_tree_bytes'] / 2**20:,.0f} MiB, exit {f['exit']}"
+                )
+        if "frictionless" in r and "check" in r:
+            lines.append(
+                f"  datapkg check / frictionless: ×{r['check']['wall_s'] / r['frictionless']['wall_s']:.2f} time"
+            )
     busy = [r["docs"] for r in rows if r.get("build", {}).get("load_before", 0) > (os.cpu_count() or 1) / 2]
     if busy:
         lines.append(f"warning: the machine was busy before the build of {busy} documents; wall times are inflated")
@@ -380,8 +419,12 @@ def verdicts(rows: list[dict[str, Any]], scale: dict[str, Any]) -> dict[str, boo
     big = next((r for r in reversed(rows) if r.get("build", {}).get("exit") == 0), None)
     if big is None:
         return {}
+    at_scale = [r for r in rows if r["docs"] >= 1000 and "triples_per_s" in r] or [big] * ("triples_per_s" in big)
     return {
-        "triples_per_s >= 100k": big["triples_per_s"] >= TARGETS["triples_per_s"] if "triples_per_s" in big else None,
+        # at 1,000 and at 10,000 documents: every measured corpus of at least 1,000
+        "triples_per_s >= 100k": all(r["triples_per_s"] >= TARGETS["triples_per_s"] for r in at_scale)
+        if at_scale
+        else None,
         "peak RSS < 1 GiB": big["build"]["peak_rss_tree_bytes"] < TARGETS["peak_rss_bytes"],
         "RSS growth < 2x": scale["rss_ratio"] < TARGETS["rss_growth"] if scale else None,
         # time(10,000)/time(1,000) <= 11: near-linear, i.e. at most 1.1x the size ratio
@@ -404,6 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--validate", action="store_true", help="also time datapkg validate --strict (the loader)")
     parser.add_argument("--store", action="store_true", help="also time datapkg's store load vs pyoxigraph bulk load")
     parser.add_argument("--frictionless", action="store_true", help="also time frictionless validate")
+    parser.add_argument("--check", action="store_true", help="also time datapkg check of the package")
     parser.add_argument("--results", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
     args = parser.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]

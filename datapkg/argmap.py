@@ -16,7 +16,8 @@ import shutil
 import subprocess
 import threading
 import xml.etree.ElementTree as ET
-from typing import Any
+from collections.abc import Iterator
+from functools import lru_cache
 
 import graphviz
 
@@ -97,11 +98,65 @@ def _attrs(attrs: dict[str, str], label: str | None = None) -> str:
     return f" [{' '.join(items)}]" if items else ""
 
 
+# The same quoting, fast for the values a map is made of (ids, colours, classes: no quote, no
+# backslash, no leading "<"): bare when a DOT ID, else in quotes; anything else goes to `_q`.
+_DOT_ID = graphviz.quoting.ID.match
+_KEYWORDS = frozenset(graphviz.quoting.KEYWORDS)
+
+
+def _qv(value: str) -> str:
+    if '"' in value or "\\" in value or value[:1] == "<":
+        return _q(value)
+    return value if _DOT_ID(value) and value.lower() not in _KEYWORDS else f'"{value}"'
+
+
+def _qt(value: str) -> str:
+    """A DOT id or value from text (backslashes doubled, as `_dot_text`), quoted like graphviz."""
+    return _q(_dot_text(value)) if "\\" in value else _qv(value)
+
+
+def _label(lines: list[str]) -> str:
+    """`label=` value of graphviz for a plain (nohtml) label of these lines."""
+    label = "\\n".join(_dot_text(line) for line in lines)
+    if '"' in label:
+        return _quote_id(graphviz.nohtml(label))
+    return label if _DOT_ID(label) and label.lower() not in _KEYWORDS else f'"{label}"'
+
+
+@lru_cache(maxsize=1024)
+def _attr_format(static: tuple[tuple[str, str], ...], dynamic: tuple[str, ...]) -> str:
+    """What `_attrs` writes for `static` plus the `dynamic` keys, as a format string with `{}` for
+    each dynamic value (in sorted key order): the static part of a node or edge is quoted once."""
+
+    def literal(text: str) -> str:
+        return text.replace("{", "{{").replace("}", "}}")
+
+    items = sorted([(k, literal(_q(v))) for k, v in static] + [(k, "{}") for k in dynamic])
+    return " ".join(f"{literal(_q(k))}={v}" for k, v in items)
+
+
+NODE_DYNAMIC = ("URL", "id", "tooltip")  # sorted: the order of the values in a node's format
+EDGE_DYNAMIC = ("id", "tooltip")
+
+
+@lru_cache(maxsize=256)
+def _node_static(role: str, kind: str, is_rec: bool) -> tuple[tuple[str, str], ...]:
+    classes = ["unit", f"role-{role}", f"kind-{kind}"] + (["recommendation"] if is_rec else [])
+    attrs = {"class": " ".join(classes), "fillcolor": ROLE_COLOURS.get(role, "#ffffff"), "color": "#333333"}
+    if role == Role.thesis:
+        attrs.update(penwidth="2.2", fontsize="11")
+    if is_rec:
+        attrs["style"] = "filled,bold"  # square corners tell recommendations apart without colour
+    return tuple(attrs.items())
+
+
 def dot_source(records: DocumentRecords) -> str:
     """The DOT text of the map: premises below their conclusions, the thesis on the top rank.
 
     Written directly, byte for byte what the `graphviz` binding's Digraph would write (its
     builder costs more than `dot` takes to lay out a map); `dot_graph` gives the binding's object.
+    Each node is: label, the attributes that follow from its role and kind (quoted once per
+    process, `_attr_format`), and its id, link and tooltip (quoted here).
     """
     lines = [
         'digraph "argument-map" {\n',
@@ -113,36 +168,27 @@ def dot_source(records: DocumentRecords) -> str:
     theses = []
     for unit in records.claims:
         is_rec = isinstance(unit, Recommendation)
-        classes = ["unit", f"role-{unit.role}", f"kind-{unit.kind}"] + (["recommendation"] if is_rec else [])
-        attrs = {
-            "id": _dot_text(unit.id),
-            "class": " ".join(classes),
-            "URL": _dot_text("#" + text_anchor(unit.local_id)),
-            "tooltip": _dot_text(unit.local_id),  # replaced by node_title() after layout, escaped by us
-            "fillcolor": ROLE_COLOURS.get(unit.role, "#ffffff"),
-            "color": "#333333",
-        }
+        local = _qt(unit.local_id)
         if unit.role == Role.thesis:
-            attrs.update(penwidth="2.2", fontsize="11")
-            theses.append(unit.local_id)
-        if is_rec:
-            attrs["style"] = "filled,bold"  # square corners tell recommendations apart without colour
-        # the label is a plain string (nohtml): one that looks like <...> must stay text
-        label = "\\n".join(_dot_text(line) for line in node_lines(unit))
-        lines.append(f"\t{_q(_dot_text(unit.local_id))}{_attrs(attrs, label)}\n")
+            theses.append(local)
+        fmt = _attr_format(_node_static(unit.role, unit.kind, is_rec), NODE_DYNAMIC)
+        # URL, id, tooltip (replaced by node_title() after layout, escaped by us); the label is a
+        # plain string (nohtml): one that looks like <...> must stay text
+        attrs = fmt.format(_qt("#" + text_anchor(unit.local_id)), _qt(unit.id), local)
+        lines.append(f"\t{local} [label={_label(node_lines(unit))} {attrs}]\n")
     if theses:
         lines.append('\tsubgraph "thesis-rank" {\n\t\trank=max\n')  # with rankdir=BT: drawn at the top
-        lines += [f"\t\t{_q(_dot_text(local))}\n" for local in theses]
+        lines += [f"\t\t{local}\n" for local in theses]
         lines.append("\t}\n")
     for rel in records.relations:
         if rel.source_id not in units or rel.target_id not in units:
             continue  # validation rejects these; never let Graphviz invent a node
         source, target = rel.source_id.split("/", 1)[1], rel.target_id.split("/", 1)[1]
         style = EDGE_STYLES.get(rel.type, EDGE_STYLES["supports"])
-        attrs = {"id": _dot_text(rel.id), "class": f"relation {rel.type}"}
-        attrs["tooltip"] = _dot_text(f"{source} {rel.type} {target}")
-        attrs.update(style)
-        lines.append(f"\t{_edge_end(_dot_text(source))} -> {_edge_end(_dot_text(target))}{_attrs(attrs)}\n")
+        fmt = _attr_format((("class", f"relation {rel.type}"), *style.items()), EDGE_DYNAMIC)
+        attrs = fmt.format(_qt(rel.id), _qt(f"{source} {rel.type} {target}"))
+        ends = [_edge_end(_dot_text(end)) if ":" in end else _qt(end) for end in (source, target)]
+        lines.append(f"\t{ends[0]} -> {ends[1]} [{attrs}]\n")
     lines.append("}\n")
     return "".join(lines)
 
@@ -202,6 +248,7 @@ class _Dot:
     def _process(self) -> subprocess.Popen[bytes]:
         # A forked worker must not share its parent's pipes: each process starts its own dot.
         if self.proc is None or self.owner != os.getpid() or self.proc.poll() is not None:
+            _require_dot()
             self.proc = subprocess.Popen(
                 ["dot", "-Tsvg"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
             )
@@ -218,11 +265,18 @@ class _Dot:
 _DOT = _Dot()
 
 
-def layout_svg(source: str) -> str:
-    """SVG of a DOT source, laid out by Graphviz."""
+def _require_dot() -> None:
     if shutil.which("dot") is None:
         raise UsageError(Problem.make("graphviz-missing", "the `dot` command is not on PATH"))
-    return _DOT.render(source) or graphviz.Source(source).pipe(format="svg", encoding="utf-8")
+
+
+def layout_svg(source: str) -> str:
+    """SVG of a DOT source, laid out by Graphviz (`dot` is looked for on PATH when it is started)."""
+    svg = _DOT.render(source)
+    if svg is None:
+        _require_dot()
+        svg = graphviz.Source(source).pipe(format="svg", encoding="utf-8")
+    return svg
 
 
 def argument_map_svg(records: DocumentRecords) -> str:
@@ -245,10 +299,10 @@ def map_description(records: DocumentRecords) -> str:
 def finish_svg(raw: str, records: DocumentRecords) -> str:
     """Graphviz's SVG made inline, accessible and independent of how many graphs its dot process drew.
 
-    The same text as `finish_svg_tree` (parse with ElementTree, edit, serialise), made by a few
-    regular-expression passes over the SVG `dot` writes for our maps, which is several times
-    faster than the tree. Anything outside that narrow form (an entity we do not expect, a
-    CDATA section, a node whose text lines do not match) takes the tree path instead.
+    The same text as `finish_svg_tree` (parse with ElementTree, edit, serialise), made by editing
+    the SVG `dot` writes for our maps as text (a few passes, then group by group: `_edit_groups`),
+    which is several times faster than the tree. Anything outside that narrow form (an entity we
+    do not expect, a CDATA section, a node whose text lines do not match) takes the tree path.
     """
     fast = _finish_svg_text(raw, records)
     return fast if fast is not None else finish_svg_tree(raw, records)
@@ -262,10 +316,10 @@ _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _UNEXPECTED = ("<![CDATA[", "<?", "<!", "\r", "\t", "></")
 _ROOT = re.compile(r"<svg\b([^<>]*)>")
 _ATTR = re.compile(r'\s*([A-Za-z_][\w.:-]*)="([^"<&]*)"')
-# One pass over the elements the edits touch: group starts, <text> elements, <a> start tags.
-_TOKENS = re.compile(r'<(?:g id="([^"<&]*)" class="([^"<&]*)"|(text\b[^<>]*>)[^<]*</text>|a\b([^<>]*)>)')
-_GRAPH_TITLE = re.compile(r'(<g id="argument-map-graph" class="[^"<&]*"[^<>]*>\n)<title>[^<]*</title>\s*')
-_LINK_TITLE = re.compile(r'( xlink:title=")[^"]*(")')
+# Inside a node group: the elements the edits touch, <text> elements and <a> start tags.
+_NODE_TOKENS = re.compile(r"<(?:(text\b[^<>]*>)[^<]*</text>|a\b([^<>]*)>)")
+# The rest of the graph group's start tag, and the <title> the tree path drops (with the space after it).
+_GRAPH_TITLE = re.compile(r'(" class="[^"<&]*"[^<>]*>\n)<title>[^<]*</title>\s*')
 
 
 class _Unexpected(Exception):
@@ -287,8 +341,11 @@ def _finish_svg_text(raw: str, records: DocumentRecords) -> str | None:
     svg = _COMMENT.sub("", raw[at:]).replace("&#45;", "-").replace('"/>', '" />').rstrip("\n")
     if not svg.endswith("</svg>") or any(x in svg for x in _UNEXPECTED):
         return None
-    if svg.count("&") != svg.count("&gt;") + svg.count("&lt;") + svg.count("&amp;"):
-        return None  # another entity or character reference: the tree decodes it
+    amp = svg.find("&")
+    while amp >= 0:  # (a few dozen, in edge titles: "->")
+        if not svg.startswith(("&gt;", "&lt;", "&amp;"), amp):
+            return None  # another entity or character reference: the tree decodes it
+        amp = svg.find("&", amp + 1)
     root = _ROOT.match(svg)
     if root is None:
         return None
@@ -302,45 +359,9 @@ def _finish_svg_text(raw: str, records: DocumentRecords) -> str | None:
     if len(_ATTR.sub("", root.group(1)).strip()):
         return None  # something in the root tag that is not a plain attribute
     body = svg[root.end() : -len("</svg>")]
-    units = {c.id: c for c in records.claims}
-    state: dict[str, Any] = {"lines": None, "title": None, "graphs": 0}
-
-    def close_node() -> None:
-        if state["lines"] is not None and next(state["lines"], None) is not None:
-            raise _Unexpected  # fewer <text> lines than label lines: the tree path raises
-        state["lines"] = state["title"] = None
-
-    def edit(m: re.Match[str]) -> str:
-        cls = m.group(2)
-        if cls is not None:  # a group starts: the previous node group (if any) has ended
-            close_node()
-            classes = cls.split()
-            if "graph" in classes:
-                state["graphs"] += 1
-                return f'<g id="argument-map-graph" class="{cls}"'
-            unit = units.get(m.group(1)) if "node" in classes else None
-            if unit is not None:
-                state["lines"] = iter(node_lines(unit))
-                state["title"] = _xml_attr(node_title(unit))
-            return m.group(0)
-        if state["lines"] is None:
-            return m.group(0)
-        if m.group(3) is not None:
-            line = next(state["lines"], None)
-            if line is None:
-                raise _Unexpected
-            return f"<{m.group(3)}{_xml_text(line)}</text>"
-        return _with_link_title(m.group(4), state["title"])
-
     try:
-        body = _TOKENS.sub(edit, body)
-        close_node()
+        body = _edit_groups(body, {c.id: c for c in records.claims})
     except _Unexpected:
-        return None
-    if state["graphs"] != 1:
-        return None
-    body, removed = _GRAPH_TITLE.subn(r"\1", body, count=1)
-    if removed != 1:
         return None
     attrs.update(
         {
@@ -371,10 +392,66 @@ def _finish_svg_text(raw: str, records: DocumentRecords) -> str | None:
     )
 
 
+def _edit_groups(body: str, units: dict[str, Claim]) -> str:
+    """The groups of the SVG body edited: the graph's renamed, each unit node's text lines and link title set.
+
+    Cut at every group start (`<g id="`): a piece whose id is followed by a class starts a group
+    of dot's (graph, node, edge); the pieces up to the next such group are inside it (the link
+    group dot puts in a node has no class). Only unit nodes' pieces are searched for elements;
+    the graph's <title> (its DOT name) goes.
+    """
+    pieces = body.split('<g id="')
+    graphs = 0
+    lines: Iterator[str] | None = None  # the label lines of the unit node being edited
+    title = ""
+
+    def edit(m: re.Match[str]) -> str:
+        if m.group(1) is not None:
+            line = next(lines, None)  # type: ignore[arg-type]
+            if line is None:
+                raise _Unexpected  # more <text> lines than label lines: the tree path raises
+            return f"<{m.group(1)}{_xml_text(line)}</text>"
+        return _with_link_title(m.group(2), title)
+
+    for i in range(1, len(pieces)):
+        piece = pieces[i]
+        end = piece.find('"')
+        if end >= 0 and piece.startswith('" class="', end):
+            close = piece.find('"', end + 9)
+            gid, cls = piece[:end], piece[end + 9 : close]
+            if close < 0 or "<" in gid or "&" in gid or "<" in cls or "&" in cls:
+                raise _Unexpected
+            if lines is not None and next(lines, None) is not None:
+                raise _Unexpected  # fewer <text> lines than label lines: the tree path raises
+            lines = None
+            classes = cls.split()
+            if "graph" in classes:
+                graphs += 1
+                title_at = _GRAPH_TITLE.match(piece, end)
+                if title_at is None:
+                    raise _Unexpected
+                piece = "argument-map-graph" + title_at.group(1) + piece[title_at.end() :]
+            elif "node" in classes and gid in units:
+                unit = units[gid]
+                # Text set here, after layout, so Graphviz's own escaping rules (entities, \\N…) never touch data.
+                lines = iter(node_lines(unit))
+                title = _xml_attr(node_title(unit))
+        if lines is not None:
+            piece = _NODE_TOKENS.sub(edit, piece)
+        pieces[i] = piece
+    if lines is not None and next(lines, None) is not None:
+        raise _Unexpected
+    if graphs != 1:
+        raise _Unexpected  # the tree path renames every graph group; ours expects the one dot draws
+    return '<g id="'.join(pieces)
+
+
 def _with_link_title(attrs: str, title: str) -> str:
-    if " xlink:title=" in attrs:
-        return "<a" + _LINK_TITLE.sub(lambda m: m.group(1) + title + m.group(2), attrs, count=1) + ">"
-    return f'<a{attrs} xlink:title="{title}">'
+    at = attrs.find(' xlink:title="')
+    if at < 0:
+        return f'<a{attrs} xlink:title="{title}">'
+    end = attrs.find('"', at + 14)
+    return f"<a{attrs[: at + 14]}{title}{attrs[end:]}>" if end >= 0 else f"<a{attrs}>"
 
 
 def finish_svg_tree(raw: str, records: DocumentRecords) -> str:

@@ -258,6 +258,7 @@ def _run(
         if problems:
             raise DataError(problems)
         actors = index.sorted()
+        del index  # its lookup tables and ids: the finish steps reuse the memory
         ctx.mapper = pool.map  # the workers are idle now: sinks may hand them corpus-level work
         try:
             for sink in sinks:

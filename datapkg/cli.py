@@ -210,6 +210,53 @@ def build(
         click.echo(timings_table(ctx), err=True)
 
 
+@cli.command()
+@click.argument("package", type=click.Path(path_type=Path), default=Path("build"))
+@FORMAT_OPTION
+@click.option(
+    "--profiles",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="DATAPKG_PROFILES",
+    help="Folder with the official Data Package v2 profiles (datapackage.json …) to validate the descriptor "
+    "against, offline [$DATAPKG_PROFILES].",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Worker processes that hash and parse the files that are not tables while this one reads the tables; "
+    "0 (the default): one per core, 1: none.",
+)
+@click.option(
+    "--max-problems",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Problems listed per resource; the rest are counted.",
+)
+@reports_errors
+def check(package: Path, output_format: str, profiles: Path | None, jobs: int, max_problems: int) -> None:
+    """Check a built Data Package: files, bytes, hashes, types, constraints and keys, in one pass.
+
+    PACKAGE is a datapackage.json or the directory that holds it (default: build). Checks what
+    `frictionless validate` checks for datapkg's packages, streaming each file once, in a fraction
+    of its time and memory. Exit status: 0 valid, 1 invalid, 2 usage error.
+
+    \b
+    Example:
+      datapkg check build --profiles ../shared/reference/datapackage-profiles-2.0
+      datapkg check build/datapackage.json --format json > check.json
+    """
+    from .pkgcheck import PROFILE_FILE, check_package
+
+    if profiles is not None and not (profiles / PROFILE_FILE).is_file():
+        raise click.BadParameter(f"{profiles} has no {PROFILE_FILE}", param_hint="--profiles")
+    report = check_package(package, profiles=profiles, jobs=jobs, max_problems=max_problems)
+    click.echo(report.to_json() if output_format == "json" else report.to_text(), nl=False)
+    sys.exit(int(not report.valid))
+
+
 STORE_DIR_HELP = "Embedded store directory."
 TIMEOUT_OPTION = click.option(
     "--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="Seconds to wait for the server."

@@ -155,6 +155,46 @@ CODES: dict[str, Code] = {
     "graphviz-missing": Code(
         "Graphviz not installed", "install it (apt-get install graphviz); the site's argument maps are drawn with dot"
     ),
+    # package check
+    "package-not-found": Code(
+        "Data Package not found", "pass a datapackage.json, or the build directory that holds one"
+    ),
+    "package-descriptor-invalid": Code(
+        "datapackage.json is malformed", "fix the property named by the message, or rebuild with `datapkg build`"
+    ),
+    "package-profile": Code(
+        "Descriptor breaks the Data Package v2 profile", "fix the property at the JSON path shown (datapackage.org)"
+    ),
+    "package-unsupported": Code(
+        "Package uses something datapkg check does not check", "check this package with `frictionless validate`"
+    ),
+    "package-file-missing": Code("Resource file missing", "restore the file, or rebuild with `datapkg build`"),
+    "package-bytes-mismatch": Code(
+        "File size differs from the descriptor's bytes", "the file was changed or cut short: restore it or rebuild"
+    ),
+    "package-hash-mismatch": Code(
+        "File hash differs from the descriptor's hash", "the file was changed: restore it or rebuild"
+    ),
+    "package-encoding": Code("File is not in its declared encoding", "re-save the file as UTF-8, or rebuild"),
+    "package-json-invalid": Code("JSON file does not parse", "fix the JSON at the position shown, or rebuild"),
+    "package-csv-invalid": Code("CSV syntax error", "fix the quoting at the row shown, or rebuild"),
+    "package-header-mismatch": Code(
+        "CSV header differs from the schema's fields", "the header row must list the schema's field names in order"
+    ),
+    "package-row-shape": Code(
+        "Row is blank or has the wrong number of cells", "give the row one cell per field, or remove a blank row"
+    ),
+    "package-type-error": Code("Cell is not of its field's type", "write the value in the field's type and format"),
+    "package-required": Code("Required cell is empty", "fill in the cell; the field is required"),
+    "package-enum": Code("Cell is not one of the allowed values", "use one of the values the field's enum lists"),
+    "package-pattern": Code("Cell does not match the field's pattern", "the whole cell must match the pattern"),
+    "package-length": Code("Cell is too short or too long", "see the field's minLength and maxLength"),
+    "package-range": Code("Cell is out of range", "see the field's minimum and maximum"),
+    "package-not-unique": Code("Value repeated in a unique field", "each row needs its own value in this field"),
+    "package-duplicate-key": Code("Primary key empty or repeated", "each row needs its own primary key"),
+    "package-foreign-key": Code(
+        "Foreign key matches no row", "the value must be a key of a row of the referenced table"
+    ),
     # warnings
     "sentence-uncovered": Code(
         "Sentence not covered by any unit", "annotate it as a claim (role: background if nothing else)", "warning"

@@ -11,35 +11,31 @@ The text itself is always escaped; attribute values too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import NamedTuple
 
 from markupsafe import Markup
 
 PARAGRAPH, UNIT, MENTION = 0, 1, 2  # nesting rank: lower ranks are outer
+_NO_ATTRS: dict[str, str] = {}  # shared default: spans never change their attributes
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     start: int
     end: int
     rank: int
     key: str  # unique among the spans of one text
     tag: str
-    head: dict[str, str] = field(default_factory=dict)  # attributes of the first piece
-    rest: dict[str, str] = field(default_factory=dict)  # attributes of continuation pieces
-    inner: Markup = Markup()  # content put first inside the head piece (e.g. a popover)
+    head: dict[str, str] = _NO_ATTRS  # attributes of the first piece
+    rest: dict[str, str] = _NO_ATTRS  # attributes of continuation pieces
+    inner: str = Markup()  # HTML put first inside the head piece (e.g. a popover)
 
     @property
     def order(self) -> tuple[int, int, int, str]:
         return (self.rank, self.start, -self.end, self.key)
 
 
-def escape_text(value: str) -> str:
-    """What `markupsafe.escape` makes of a value (same five entities), without building Markup objects."""
-    if hasattr(value, "__html__"):
-        return str(value.__html__())
-    value = str(value)
+def _escape_chain(value: str) -> str:
     if "&" in value:
         value = value.replace("&", "&amp;")
     if "<" in value:
@@ -53,8 +49,23 @@ def escape_text(value: str) -> str:
     return value
 
 
+# `escape_str(s)`: `markupsafe.escape` of a str as a str (`&<>'"` as the same entities, no Markup
+# object): markupsafe's own function for it, in C where built; tests compare it with escape().
+try:
+    from markupsafe._speedups import _escape_inner as escape_str
+except ImportError:  # pragma: no cover - a markupsafe without it: the same five entities in Python
+    escape_str = _escape_chain
+
+
+def escape_text(value: object) -> str:
+    """What `markupsafe.escape` makes of any value (same five entities), without building Markup objects."""
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return escape_str(str(value))
+
+
 def _open(tag: str, attrs: dict[str, str]) -> str:
-    return "<" + tag + "".join(f' {name}="{escape_text(value)}"' for name, value in attrs.items()) + ">"
+    return "<" + tag + "".join([f' {name}="{escape_str(value)}"' for name, value in attrs.items()]) + ">"
 
 
 def paragraphs(text: str) -> list[tuple[int, int]]:
@@ -68,46 +79,58 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
 
 
 def markup(text: str, spans: list[Span]) -> Markup:
-    """HTML for `text` with every span applied; its text content equals `text` minus the heads' `inner`."""
+    """HTML for `text` with every span applied; its text content equals `text` minus the heads' `inner`.
+
+    At each boundary the open elements must be the covering spans in nesting order: those before
+    the first span that ends or the first place a starting span takes stay open, the rest are
+    closed and (re)opened.
+    """
     spans = [s for s in spans if 0 <= s.start < s.end <= len(text)]
-    bounds = sorted({0, len(text)} | {s.start for s in spans} | {s.end for s in spans})
-    # Each span's place in the nesting order, computed once: the spans covering a piece are
-    # kept sorted by it, so that the open elements are compared, not re-sorted, at each boundary.
-    rank = {id(s): i for i, s in enumerate(sorted(spans, key=lambda s: s.order))}
-    by_start = sorted(spans, key=lambda s: s.start)
+    # Each span by its place in the nesting order: the covering spans are kept as (place, span)
+    # pairs, sorted without a key function.
+    starts: dict[int, list[tuple[int, Span]]] = {}
+    ends = set()
+    for place, span in enumerate(sorted(spans, key=lambda s: s.order)):
+        starts.setdefault(span.start, []).append((place, span))  # in place order
+        ends.add(span.end)
+    bounds = sorted({0, len(text)} | starts.keys() | ends)
     out: list[str] = []  # plain strings (escaped here) for speed: Markup.format is slow on thousands of tags
-    stack: list[tuple[Span, str]] = []  # open spans with the tag actually used
-    active: list[Span] = []  # spans covering the current piece, in nesting order
+    active: list[tuple[int, Span]] = []  # spans covering the current piece, in nesting order: the open elements
+    tags: list[str] = []  # the tag each open element actually uses
     started: set[str] = set()
-    nxt, n_spans = 0, len(by_start)
+    esc = escape_str
     for a, b in pairwise(bounds):
-        added = False
-        while nxt < n_spans and by_start[nxt].start <= a:
-            active.append(by_start[nxt])
-            nxt += 1
-            added = True
+        keep = len(active)
+        if a in ends:
+            for i, (_place, span) in enumerate(active):
+                if span.end <= a:
+                    keep = i
+                    break
+        added = starts.get(a)
         if added:
-            active.sort(key=lambda s: rank[id(s)])
-        if any(s.end <= a for s in active):
-            active = [s for s in active if s.end > a]
-        keep, limit = 0, min(len(stack), len(active))
-        while keep < limit and stack[keep][0] is active[keep]:
-            keep += 1
-        if keep < len(stack):
-            out.extend(f"</{tag}>" for _span, tag in reversed(stack[keep:]))
-            del stack[keep:]
-        for span in active[keep:]:
-            tag, is_head = span.tag, span.key not in started
-            attrs = span.head if is_head else span.rest
-            if tag == "a" and any(t == "a" for _, t in stack):
-                tag = "span"  # links cannot nest: an inner link stays marked but not linked
-                attrs = {k: v for k, v in attrs.items() if k != "href"}
-            out.append(_open(tag, attrs))
-            if is_head:
-                out.append(str(span.inner))
-                started.add(span.key)
-            stack.append((span, tag))
-        out.append(escape_text(text[a:b]))
-    for _span, tag in reversed(stack):
-        out.append(f"</{tag}>")
+            first = added[0][0]
+            while keep and active[keep - 1][0] > first:
+                keep -= 1
+        if keep < len(active) or added:
+            again = [x for x in active[keep:] if x[1].end > a]
+            if added:
+                again += added
+                again.sort()
+            out.extend([f"</{tag}>" for tag in reversed(tags[keep:])])
+            del active[keep:], tags[keep:]
+            for x in again:
+                span = x[1]
+                tag, is_head = span.tag, span.key not in started
+                attrs = span.head if is_head else span.rest
+                if tag == "a" and "a" in tags:
+                    tag = "span"  # links cannot nest: an inner link stays marked but not linked
+                    attrs = {k: v for k, v in attrs.items() if k != "href"}
+                out.append(_open(tag, attrs))
+                if is_head:
+                    out.append(str(span.inner))
+                    started.add(span.key)
+                active.append(x)
+                tags.append(tag)
+        out.append(esc(text[a:b]))
+    out.extend([f"</{tag}>" for tag in reversed(tags)])
     return Markup("".join(out))

@@ -11,14 +11,24 @@ as ECHAR, every other character U+0000–U+001F and U+007F as `\\uXXXX`, everyth
 non-ASCII) as UTF-8. The same literal syntax is valid Turtle. IRIs are minted safe
 (`vocab.Iris`), so they are written as they are; under the base IRI they are relative in
 Turtle (`@base`) and JSON-LD (`@base` in the context).
+
+Corpus-scale output goes through node shapes (`Shape`): a subject pattern with predicates and
+objects, some of them parameters. `Writer.write_shapes` compiles each shape once into a Python
+function that writes a node's N-Triples lines (already in sorted order), Turtle block and JSON-LD
+node object in one call, from f-strings, with each literal escaped once. A shape also expands
+into the plain node the generic `Writer.write` takes (`Shape.expand`): that is the reference,
+and the compiled writer must give the same bytes (tests compare them).
 """
 
 from __future__ import annotations
 
 import json
+import keyword
 import operator
 import re
-from collections.abc import Callable, Iterable
+import string
+from collections.abc import Callable, Iterable, Sequence
+from functools import cmp_to_key
 from itertools import islice
 from json import encoder as _json_encoder
 from typing import Any, NamedTuple
@@ -42,12 +52,22 @@ class Lit(NamedTuple):
 _ESCAPES = {c: f"\\u{c:04X}" for c in [*range(0x20), 0x7F]}
 _ESCAPES.update({0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r", 0x22: '\\"', 0x5C: "\\\\"})
 _NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\\x7f]').search
+_COMMON = {0x5C: "\\\\", 0x22: '\\"', 0x0A: "\\n", 0x09: "\\t", 0x0D: "\\r"}  # replaced first, in this order
+_RARE_ESCAPES = {c: e for c, e in _ESCAPES.items() if c not in _COMMON}
+_RARE_ESCAPE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]").search
+_LONG = 256  # from this length, str.replace passes beat a per-character translate
 
 
 def quoted(value: str) -> str:
     """A string as a quoted N-Triples/Turtle literal: `"..."`."""
     if _NEEDS_ESCAPE(value):
-        value = value.translate(_ESCAPES)
+        if len(value) < _LONG:
+            value = value.translate(_ESCAPES)
+        else:  # an essay's text: the common escapes by fast replace passes, the rest by translate
+            for c, escape in _COMMON.items():
+                value = value.replace(chr(c), escape)
+            if _RARE_ESCAPE(value):
+                value = value.translate(_RARE_ESCAPES)
     return f'"{value}"'
 
 
@@ -105,6 +125,9 @@ class Written(NamedTuple):
     classes: dict[str, int] = {}  # rdf:type objects: how many subjects have each class
 
 
+_NAMES_CACHED = 4096  # Turtle names of IRIs outside the base IRI kept at most (the vocabulary's are few)
+
+
 class Writer:
     """Formats nodes as N-Triples, Turtle and JSON-LD node objects. It holds only caches, so
     what it writes depends on its input alone (safe to use in worker processes)."""
@@ -116,6 +139,7 @@ class Writer:
         self._names: dict[str, str] = {}
         self.specs = {p: self._spec(p) for p in PROPS.values()}
         self.type_prop = PROPS[RDF + "type"]
+        self._fills: dict[Shape, Callable[..., tuple[str, str, str, str]]] = {}
 
     def __getstate__(self) -> dict[str, Any]:  # the converters are closures: rebuild them after unpickling
         return {"root": self.root}
@@ -125,6 +149,7 @@ class Writer:
         self._names = {}
         self.specs = {p: self._spec(p) for p in PROPS.values()}
         self.type_prop = PROPS[RDF + "type"]
+        self._fills = {}
 
     # -------------------------------------------------------- terms
 
@@ -139,6 +164,8 @@ class Writer:
             return f"<{iri[len(self.root) :]}>"
         name = self._names.get(iri)
         if name is None:
+            if len(self._names) >= _NAMES_CACHED:  # entity IRIs (sameAs) would grow it with the corpus
+                self._names.clear()
             name = self._names[iri] = curie(iri) or f"<{iri}>"
         return name
 
@@ -276,3 +303,486 @@ class Writer:
 
     def turtle(self, nodes: Iterable[Node]) -> str:
         return self.write(nodes).turtle
+
+    # -------------------------------------------------------- shapes
+
+    def compiled(self, shape: Shape) -> Callable[..., tuple[str, str, str, str]]:
+        """The shape's fill(*args) -> (relative subject, N-Triples lines, Turtle block, JSON-LD
+        node object), compiled on first use (see `_ShapeCompiler`)."""
+        fill = self._fills.get(shape)
+        if fill is None:
+            if self.root == "\0":
+                raise ValueError("shapes need a base IRI")
+            compiler = _ShapeCompiler(self, shape)
+            source = compiler.source()
+            exec(compile(source, f"<shape {shape.subject}>", "exec"), compiler.ns)  # our own source only
+            fill = self._fills[shape] = compiler.ns["fill"]
+        return fill
+
+    def write_shapes(self, nodes: Sequence[ShapeNode]) -> Shaped:
+        """What `write([shape.expand(root, args) ...])` writes, much faster: same lines, blocks
+        and node objects (N-Triples lines end in NT_END)."""
+        try:
+            return self._write_shapes(nodes)
+        except _Fallback:
+            written = self.write([shape.expand(self.root, args) for shape, args in nodes])
+            nt = "".join(written.nt_lines).replace(" .\n", NT_END)  # " .\n" only ends lines
+            return Shaped(
+                nt.encode(),
+                written.turtle.encode(),
+                ",\n".join(written.json_nodes).encode(),
+                len(written.nt_lines),
+                written.classes,
+            )
+
+    def _write_shapes(self, nodes: Sequence[ShapeNode]) -> Shaped:
+        fills, compiled, indent = self._fills, self.compiled, self.JSON_INDENT
+        # Each node's text is encoded on its own: most are ASCII, which encodes at memcpy speed,
+        # where one joined text holding a single curly quote would be UCS-2 throughout.
+        nt: list[bytes] = []
+        ttl: list[bytes] = []
+        js: list[bytes] = []
+        seen: set[str] = set()
+        # JSON-LD @reverse values (premise) sit on the object's node: its node object is written
+        # where the generic writer's would be, right after the first node that refers to it.
+        pending: dict[str, tuple[int, dict[str, list[str]]]] = {}
+        counts: dict[Shape, int] = {}
+        for shape, args in nodes:
+            s, n, t, j = (fills.get(shape) or compiled(shape))(*args)
+            if s in seen:
+                raise _Fallback  # two nodes of one subject: merged by the generic writer
+            seen.add(s)
+            nt.append(n.encode())
+            ttl.append(t.encode())
+            counts[shape] = counts.get(shape, 0) + 1
+            if pending and s in pending:
+                at, members = pending.pop(s)
+                cut = len(indent) + len(s) + 10  # after `{"@id": "<s>"`
+                extra = "".join(f", {json_line(k)}: [{', '.join(map(_json_string, v))}]" for k, v in members.items())
+                js[at] = (j[:cut] + extra + j[cut:]).encode()
+            else:
+                js.append(j.encode())
+            for index, key in shape.reverse:
+                for target in args[index]:
+                    if target in seen:
+                        raise _Fallback  # its node object is written already
+                    entry = pending.get(target)
+                    if entry is None:
+                        entry = pending[target] = (len(js), {})
+                        js.append(b"")
+                    entry[1].setdefault(key, []).append(s)
+        for target, (at, members) in pending.items():  # objects that are no subject here
+            js[at] = (indent + json_line({"@id": target, **members})).encode()
+        nt.sort()  # the lines of one subject sort together (UTF-8 sorts as code points), each node's in order
+        lines = b"".join(nt)
+        classes: dict[str, int] = {}
+        for shape, n in counts.items():
+            for cls in shape.classes:
+                classes[cls] = classes.get(cls, 0) + n
+        return Shaped(lines, b"\n".join(ttl), b",\n".join(js), lines.count(NT_END_BYTES), classes)
+
+
+# ---------------------------------------------------------------- node shapes
+
+
+class Ref(NamedTuple):
+    """An object IRI under the base IRI, given relative to it by a pattern over parameters
+    that hold relative IRIs minted by `vocab.Iris` (no quotes, backslashes or spaces), e.g.
+    `Ref("{node}#target")`."""
+
+    pattern: str
+
+
+class Val(NamedTuple):
+    """The object in parameter `name`, written as the predicate's `Kind` says (a string literal
+    must be a `str`; an IRI absolute). With `optional`, None means: no triple."""
+
+    name: str
+    optional: bool = False
+
+
+class Refs(NamedTuple):
+    """Any number of objects: the relative IRIs in the list parameter `name`."""
+
+    name: str
+
+
+class Vals(NamedTuple):
+    """Any number of objects: the values in the list parameter `name` (see `Val`)."""
+
+    name: str
+
+
+_FIELDS = string.Formatter()
+
+
+def _pattern_fields(pattern: str) -> list[str]:
+    return [name for _, name, _, _ in _FIELDS.parse(pattern) if name is not None]
+
+
+# Names the compiled functions use: no parameter may be called so (nor start with "_").
+_HELPERS = frozenset({"quoted", "ebs", "json_line", "literal"})
+
+
+def _may_be_absent(obj: Any) -> bool:
+    return obj.__class__ in (Refs, Vals) or (obj.__class__ is Val and obj.optional)
+
+
+class Shape:
+    """A node shape: its subject (a `Ref` pattern), parameters and `(Prop, object)` entries in
+    the order a node lists them. An object is a constant (written as the predicate's kind
+    says), `Ref`, `Val`, `Refs` or `Vals`. `shape.expand(root, args)` gives the node;
+    `Writer.write_shapes` writes nodes of shapes much faster than `Writer.write`.
+
+    What the compiled writer needs, checked here: rdf:type objects are constants (so a shape
+    knows its classes); an entry that may be absent (optional `Val`, `Refs`, `Vals`) is not
+    first and is the only entry of its predicate and JSON-LD key; `Refs`/`Vals` only for
+    predicates with many values; @reverse predicates only with `Refs`.
+    """
+
+    __slots__ = ("subject", "params", "entries", "classes", "reverse")
+
+    def __init__(self, subject: str, params: str, entries: Iterable[tuple[Prop, Any]]) -> None:
+        self.subject = subject
+        self.params = tuple(params.split())
+        self.entries = tuple(entries)
+        self.classes = tuple(dict.fromkeys(obj for prop, obj in self.entries if prop.iri == RDF + "type"))
+        self.reverse = tuple(
+            (self.params.index(obj.name), prop.reverse_key) for prop, obj in self.entries if prop.reverse_key
+        )
+        self._check()
+
+    def _check(self) -> None:
+        used = set(_pattern_fields(self.subject))
+        by_prop: dict[Prop, int] = {}
+        by_key: dict[str, int] = {}
+        for prop, _ in self.entries:
+            by_prop[prop] = by_prop.get(prop, 0) + 1
+            if not prop.reverse_key:
+                by_key[prop.key] = by_key.get(prop.key, 0) + 1
+        for i, (prop, obj) in enumerate(self.entries):
+            cls = obj.__class__
+            if cls is Ref:
+                used.update(_pattern_fields(obj.pattern))
+            elif cls in (Val, Refs, Vals):
+                used.add(obj.name)
+            variable = _may_be_absent(obj)
+            problem = None
+            if prop.iri == RDF + "type" and cls in (Ref, Val, Refs, Vals):
+                problem = "rdf:type objects must be constants"
+            elif prop.reverse_key and cls is not Refs:
+                problem = "an @reverse predicate takes Refs"
+            elif cls in (Refs, Vals) and not prop.many:
+                problem = "Refs/Vals need a predicate with many values"
+            elif variable and (i == 0 or by_prop[prop] > 1 or by_key.get(prop.key, 0) > 1):
+                problem = "an entry that may be absent must not be first nor share its predicate or key"
+            if not problem:  # Turtle groups a predicate's objects: none may depend on an absent entry
+                for k in range(i + 1, len(self.entries)):
+                    if self.entries[k][0] is prop:
+                        between = self.entries[i + 1 : k]
+                        if between and all(_may_be_absent(o) for _, o in between):
+                            problem = "same predicate on both sides of entries that may be absent"
+                        break
+            if problem:
+                raise ValueError(f"shape {self.subject}: {prop.iri}: {problem}")
+        names_ok = all(
+            p.isidentifier() and not keyword.iskeyword(p) and not p.startswith("_") and p not in _HELPERS
+            for p in self.params
+        )
+        if used != set(self.params) or not names_ok:
+            raise ValueError(f"shape {self.subject}: parameters {self.params} but uses {sorted(used)}")
+
+    def expand(self, root: str, args: Sequence[Any]) -> Node:
+        """The node (absolute IRIs) for these arguments, as `Writer.write` takes it."""
+        env = dict(zip(self.params, args, strict=True))
+        pv: PropValues = []
+        for prop, obj in self.entries:
+            cls = obj.__class__
+            if cls is Ref:
+                pv.append((prop, root + obj.pattern.format_map(env)))
+            elif cls is Val:
+                value = env[obj.name]
+                if value is not None or not obj.optional:
+                    pv.append((prop, value))
+            elif cls is Refs:
+                pv += [(prop, root + v) for v in env[obj.name]]
+            elif cls is Vals:
+                pv += [(prop, v) for v in env[obj.name]]
+            else:
+                pv.append((prop, obj))
+        return root + self.subject.format_map(env), pv
+
+    def __repr__(self) -> str:
+        return f"Shape({self.subject!r})"
+
+
+ShapeNode = tuple[Shape, Sequence[Any]]
+
+
+class Shaped(NamedTuple):
+    """Nodes written by `Writer.write_shapes`, UTF-8."""
+
+    nt: bytes  # the sorted N-Triples lines, each ending in NT_END instead of " .\n" (see below)
+    turtle: bytes  # one block per node, joined by blank lines
+    json: bytes  # the JSON-LD node objects, indented, joined by ",\n"
+    triples: int
+    classes: dict[str, int]
+
+
+# N-Triples lines are made with "\x00" where " .\n" ends them: literals escape every control
+# character, so "\x00" only ends lines; encoded once, one fast bytes.replace gives the .nt and
+# another the .nq. Sorting is unchanged: no line is a prefix of another other than where the
+# shorter one ends, and "\x00", like " .\n", sorts below every character that could follow.
+NT_END = "\x00"
+NT_END_BYTES = NT_END.encode()
+
+
+class _Fallback(Exception):
+    """The nodes are outside what the compiled writer handles (a subject twice, an @reverse
+    object written before): `Writer.write` writes them instead."""
+
+
+_Seg = tuple[bool, str]  # (is a Python expression, text)
+
+
+def _fstring(segs: Iterable[_Seg]) -> str:
+    """Source of an f-string joining literal text and expressions (names of locals)."""
+    out = [("{" + text + "}") if expr else text.replace("{", "{{").replace("}", "}}") for expr, text in segs]
+    return "f" + repr("".join(out))
+
+
+def _lit(text: str) -> list[_Seg]:
+    return [(False, text)]
+
+
+def _pattern_segs(pattern: str) -> list[_Seg]:
+    segs: list[_Seg] = []
+    for literal, name, _, _ in _FIELDS.parse(pattern):
+        if literal:
+            segs.append((False, literal))
+        if name is not None:
+            segs.append((True, name))
+    return segs
+
+
+def _static_order(a: list[_Seg], b: list[_Seg]) -> int | None:
+    """-1, 0 or 1: how the texts of two patterns compare whatever their parameters hold, or
+    None when that depends on the parameters. Parameters are compared only with themselves."""
+    i = j = 0
+    a_off = b_off = 0
+    while i < len(a) and j < len(b):
+        (a_expr, a_text), (b_expr, b_text) = a[i], b[j]
+        if a_expr or b_expr:
+            if not (a_expr and b_expr and a_text == b_text and a_off == b_off == 0):
+                return None
+            i, j = i + 1, j + 1
+            continue
+        x, y = a_text[a_off:], b_text[b_off:]
+        n = min(len(x), len(y))
+        if x[:n] != y[:n]:
+            return -1 if x[:n] < y[:n] else 1
+        a_off, b_off = a_off + n, b_off + n
+        if a_off == len(a_text):
+            i, a_off = i + 1, 0
+        if b_off == len(b_text):
+            j, b_off = j + 1, 0
+    if i == len(a) and j == len(b):
+        return 0
+    return None  # one ended first: cannot happen for whole lines (each ends in NT_END)
+
+
+class _ShapeCompiler:
+    """Writes the source of one shape's fill(*params) -> (subject, nt, turtle, json)."""
+
+    def __init__(self, writer: Writer, shape: Shape) -> None:
+        self.writer, self.shape = writer, shape
+        self.ns: dict[str, Any] = {"quoted": quoted, "ebs": _json_string, "json_line": json_line, "literal": literal}
+        assert set(self.ns) <= _HELPERS
+        self.lines: list[str] = []
+        self.n = 0
+        self.converted: dict[tuple[str, Any], tuple[list[_Seg], list[_Seg], list[_Seg]]] = {}
+
+    def name(self, prefix: str) -> str:
+        self.n += 1
+        return f"_{prefix}{self.n}"
+
+    def const(self, value: Any) -> str:
+        name = self.name("k")
+        self.ns[name] = value
+        return name
+
+    def emit(self, line: str, depth: int = 1) -> None:
+        self.lines.append("    " * depth + line)
+
+    # ---------------------------------------------------- objects
+
+    def static_forms(self, prop: Prop, obj: Any) -> tuple[list[_Seg], list[_Seg], list[_Seg]]:
+        """(N-Triples, Turtle, JSON) of a constant or Ref object."""
+        if obj.__class__ is Ref:
+            segs = _pattern_segs(obj.pattern)
+            return (
+                _lit("<" + self.writer.root) + segs + _lit(">"),
+                _lit("<") + segs + _lit(">"),
+                _lit('"') + segs + _lit('"'),
+            )
+        nt, ttl, js = self.writer.specs[prop][5](obj)
+        return _lit(nt), _lit(ttl), _lit(json_line(js))
+
+    def value_forms(self, prop: Prop, name: str, depth: int) -> tuple[list[_Seg], list[_Seg], list[_Seg]]:
+        """Statements converting parameter `name` once; the segments of its three forms."""
+        kind = prop.kind
+        key: tuple[str, Any] = (name, kind) if kind is Kind.STRING else (name, prop)
+        found = self.converted.get(key) if depth == 1 else None
+        if found is not None:
+            return found
+        if kind is Kind.STRING:  # JSON escapes all that N-Triples does but DEL: mostly one text for both
+            q, j = self.name("q"), self.name("j")
+            self.emit(f"{j} = ebs({name})", depth)
+            self.emit(f"{q} = {j} if {chr(92)!r} not in {j} and {chr(127)!r} not in {name} else quoted({name})", depth)
+            forms = [(True, q)], [(True, q)], [(True, j)]
+        elif kind is Kind.INTEGER:
+            i = self.name("i")
+            dt = prop.datatype or XSD + "integer"
+            self.emit(f"{i} = int({name})", depth)
+            ttl = (
+                [(True, i)]
+                if dt == XSD + "integer"
+                else _lit('"') + [(True, i)] + _lit('"^^' + self.writer.ttl_iri(dt))
+            )
+            forms = _lit('"') + [(True, i)] + _lit(f'"^^<{dt}>'), ttl, [(True, i)]
+        else:
+            convert = self.writer.specs[prop][5]
+            a, b, c = self.name("f"), self.name("f"), self.name("f")
+            if kind is Kind.CONCEPT:  # the three forms of each value, JSON text included
+                table = {v: (nt, ttl, json_line(js)) for v, (nt, ttl, js) in ((v, convert(v)) for v in prop.concepts)}
+                self.emit(f"{a}, {b}, {c} = {self.const(table)}[{name}]", depth)
+            else:
+                self.emit(f"{a}, {b}, {c} = {self.const(convert)}({name})", depth)
+                self.emit(f"{c} = json_line({c})", depth)
+            forms = [(True, a)], [(True, b)], [(True, c)]
+        if depth == 1:
+            self.converted[key] = forms
+        return forms
+
+    def list_forms(self, prop: Prop, obj: Refs | Vals) -> tuple[list[_Seg], list[_Seg], list[_Seg], str]:
+        """Statements for a list parameter: segments of an element's three forms (over `_v`) and
+        the name of the list they iterate."""
+        if obj.__class__ is Refs:
+            v = [(True, "_v")]
+            return (
+                _lit("<" + self.writer.root) + v + _lit(">"),
+                _lit("<") + v + _lit(">"),
+                _lit('"') + v + _lit('"'),
+                obj.name,
+            )
+        items = self.name("Q")
+        if prop.kind is Kind.STRING:  # escaped once for N-Triples and Turtle, once for JSON
+            self.emit(f"{items} = [literal(_v) for _v in {obj.name}]", 2)
+            return [(True, "_v[0]")], [(True, "_v[0]")], [(True, "_v[1]")], items
+        convert = self.const(self.writer.specs[prop][5])
+        self.emit(f"{items} = [{convert}(_v) for _v in {obj.name}]", 2)
+        self.emit(f"{items} = [(_f[0], _f[1], json_line(_f[2])) for _f in {items}]", 2)
+        return [(True, "_v[0]")], [(True, "_v[1]")], [(True, "_v[2]")], items
+
+    # ---------------------------------------------------- the function
+
+    def source(self) -> str:
+        shape, writer = self.shape, self.writer
+        specs = writer.specs
+        self.lines.append(f"def fill({', '.join(shape.params)}):")
+        self.emit(f"_s = {_fstring(_pattern_segs(shape.subject))}")
+        self.emit(f"_h = {_fstring(_lit('<' + writer.root) + [(True, '_s')] + _lit('> '))}")
+        nt_lines: list[tuple[list[_Seg], list[_Seg]]] = []  # (sort key, what to write)
+        ttl: list[_Seg] = []
+        members: dict[str, list[tuple[Prop, Any, list[_Seg] | str]]] = {}  # JSON key → values
+        last: Prop | None = None
+        for prop, obj in shape.entries:
+            nt_pred, ttl_pred, key = specs[prop][0], specs[prop][1], prop.key
+            sep = f"{ttl_pred} " if last is None else (", " if prop is last else f" ;\n    {ttl_pred} ")
+            last = prop
+            cls = obj.__class__
+            pred = _lit(nt_pred)
+            if cls in (Refs, Vals):
+                n, t, j = self.name("n"), self.name("t"), self.name("j")
+                self.emit(f"if {obj.name}:")
+                elem_nt, elem_ttl, elem_js, items = self.list_forms(prop, obj)
+                line = _fstring([(True, "_h")] + pred + elem_nt + _lit(NT_END))
+                self.emit(f"{n} = [{line} for _v in {items}]", 2)
+                self.emit(f"{n} = ''.join(sorted(set({n})) if len({n}) > 1 else {n})", 2)  # sorted, no duplicates
+                self.emit(f"{t} = {sep!r} + ', '.join([{_fstring(elem_ttl)} for _v in {items}])", 2)
+                if not prop.reverse_key:
+                    head = f", {json_line(key)}: ["
+                    self.emit(f"{j} = {head!r} + ', '.join([{_fstring(elem_js)} for _v in {items}]) + ']'", 2)
+                    members.setdefault(key, []).append((prop, obj, j))
+                self.emit("else:")
+                self.emit(f"{n} = {t} = {j} = ''", 2)
+                nt_lines.append((pred + [(True, f"*{n}")], [(True, n)]))
+                ttl.append((True, t))
+                continue
+            if cls is Val and obj.optional:
+                n, t, j = self.name("n"), self.name("t"), self.name("j")
+                self.emit(f"if {obj.name} is None:")
+                self.emit(f"{n} = {t} = {j} = ''", 2)
+                self.emit("else:")
+                o_nt, o_ttl, o_js = self.value_forms(prop, obj.name, 2)
+                self.emit(f"{n} = {_fstring([(True, '_h')] + pred + o_nt + _lit(NT_END))}", 2)
+                self.emit(f"{t} = {_fstring(_lit(sep) + o_ttl)}", 2)
+                brackets = ("[", "]") if prop.many else ("", "")  # a list, as the generic writer makes it
+                self.emit(
+                    f"{j} = {_fstring(_lit(f', {json_line(key)}: ' + brackets[0]) + o_js + _lit(brackets[1]))}", 2
+                )
+                nt_lines.append((pred + [(True, f"*{n}")], [(True, n)]))
+                ttl.append((True, t))
+                members.setdefault(key, []).append((prop, obj, j))
+                continue
+            if cls is Val:
+                o_nt, o_ttl, o_js = self.value_forms(prop, obj.name, 1)
+                order = pred + [(True, f"*{obj.name}")]  # orders only by predicate
+            else:
+                o_nt, o_ttl, o_js = self.static_forms(prop, obj)
+                order = pred + o_nt
+            line = [(True, "_h")] + pred + o_nt + _lit(NT_END)
+            nt_lines.append((order + _lit(NT_END), line))
+            ttl += _lit(sep) + o_ttl
+            members.setdefault(key, []).append((prop, obj, o_js))
+        nt = self.sorted_lines(nt_lines)
+        js: list[_Seg] = _lit(f'{Writer.JSON_INDENT}{{"@id": "') + [(True, "_s")] + _lit('"')
+        for key, values in members.items():
+            many = values[0][0].many or len(values) > 1
+            if isinstance(values[0][2], str):  # a piece that may be absent: the only value of its key
+                js.append((True, values[0][2]))
+                continue
+            js += _lit(f", {json_line(key)}: " + ("[" if many else ""))
+            for i, (_, _, segs) in enumerate(values):
+                js += (_lit(", ") if i else []) + segs  # type: ignore[operator]
+            js += _lit("]" if many else "")
+        js += _lit("}")
+        turtle = _lit("<") + [(True, "_s")] + _lit("> ") + ttl + _lit(" .\n")
+        self.emit(f"return _s, {_fstring(nt)}, {_fstring(turtle)}, {_fstring(js)}")
+        return "\n".join(self.lines) + "\n"
+
+    def sorted_lines(self, lines: list[tuple[list[_Seg], list[_Seg]]]) -> list[_Seg]:
+        """The lines in sorted order, proven at compile time; equal lines written once."""
+
+        def compare(a: tuple[list[_Seg], list[_Seg]], b: tuple[list[_Seg], list[_Seg]]) -> int:
+            found = _static_order(a[0], b[0])
+            if found is None:
+                raise ValueError(f"shape {self.shape.subject}: the order of two lines depends on the data")
+            return found
+
+        ordered = sorted(lines, key=cmp_to_key(compare))
+        out: list[_Seg] = []
+        for i, (order, line) in enumerate(ordered):
+            if i and order == ordered[i - 1][0]:
+                continue  # the same triple twice: N-Triples keep one
+            out += line
+        return out
+
+
+_json_string = _json_encoder.encode_basestring  # as json_line writes a str (ensure_ascii=False)
+
+
+def literal(value: str) -> tuple[str, str]:
+    """A string as N-Triples/Turtle literal and as JSON string (the same text unless escaped)."""
+    j = _json_string(value)
+    return (j if "\\" not in j and "\x7f" not in value else quoted(value)), j

@@ -128,6 +128,7 @@ def test_a_dead_dot_process_is_replaced(records: list[DocumentRecords]) -> None:
 
 
 def test_missing_graphviz_is_a_typed_error(records: list[DocumentRecords], monkeypatch: pytest.MonkeyPatch) -> None:
+    argmap._DOT.close()  # `dot` is looked for when a process is started (the fallback looks again)
     monkeypatch.setattr(argmap.shutil, "which", lambda name: None)
     with pytest.raises(UsageError) as caught:
         argument_map_svg(records[0])

@@ -144,9 +144,11 @@ def test_benchmark_runner_reads_build_flags_and_measures_the_pyoxigraph_floor(tm
     assert run.count_statements(nt) == 500
     assert run.find_rdf(tmp_path, ".nt") == nt
     run.FLOOR_SAMPLE = 200  # the floor is extrapolated from a sample
-    floor = run.pyoxigraph_floor(nt, 500)
+    floor = run.pyoxigraph_floor(nt, 500, tmp_path)
     assert floor["sample_triples"] == 200
+    assert floor["sample_bytes"] == len("".join(nt.read_text(encoding="utf-8").splitlines(True)[:200]).encode())
     assert all(v > 0 for v in floor.values())
+    assert not (tmp_path / "floor.nt").exists()  # the serialised sample is removed
     nq = tmp_path / "g.nq"
     nq.write_text(nt.read_text(encoding="utf-8").replace(" .\n", " <https://example.org/g> .\n"), encoding="utf-8")
     store = run.store_vs_bulk_load(nq, tmp_path, tmp_path / "store")

@@ -18,11 +18,14 @@ from rdflib.compare import isomorphic
 
 from datapkg.build import build
 from datapkg.emit import BuildContext, BuildOptions
-from datapkg.emit.rdf import FORMATS, RdfSink, document_nodes, rdf_path
-from datapkg.rdfsyntax import Lit, Writer, quoted
+from datapkg.emit import rdf as rdf_module
+from datapkg.emit.jsonld import DOCUMENT_TAIL
+from datapkg.emit.rdf import FORMATS, RdfSink, Serialiser, dataset_triples, document_nodes, document_shapes, rdf_path
+from datapkg.rdfsyntax import NT_END_BYTES, Lit, Ref, Refs, Shape, Val, Vals, Writer, group, quoted
 from datapkg.seeds import iter_documents, open_seeds
-from datapkg.vocab import DATAPKG, SCHEMA, TABLE_CLASSES, Iris, P
+from datapkg.vocab import DATAPKG, SCHEMA, TABLE_CLASSES, C, Iris, P
 from tests.conftest import SEEDS, need_tool
+from tests.corpus_support import make_corpus
 
 NAME = "argument-essays"
 SCHEMA_TEXT = rdflib.URIRef(SCHEMA + "text")
@@ -203,6 +206,7 @@ def corpus(tmp_path: Path, names: list[str]) -> Path:
 
 
 def write_corpus(seeds_dir: Path, out: Path, reverse: bool = False) -> BuildContext:
+    """Every document through an RdfSink, as a build runs it; the context (counts in ctx.counts)."""
     seeds = open_seeds(seeds_dir)
     ctx = BuildContext(dataset=seeds.dataset, seeds_root=seeds.root, out=out)
     sink = RdfSink(ctx)
@@ -299,3 +303,191 @@ def test_literals_round_trip_through_every_syntax(tmp_path: Path) -> None:
 def test_canonical_escapes() -> None:
     assert quoted('a"b\\c\n\t\x00\x7f') == '"a\\"b\\\\c\\n\\t\\u0000\\u007F"'
     assert quoted("Kabul’s") == '"Kabul’s"'
+
+
+def test_long_literals_escape_as_short_ones() -> None:
+    """Long texts take the replace passes instead of translate: the same escapes."""
+    for value in NASTY:
+        long = (value + " padding ’") * 40
+        assert quoted(long) == '"' + "".join(quoted(value)[1:-1] + " padding ’" for _ in range(40)) + '"'
+
+
+# ---------------------------------------------------------------- compiled shapes
+
+
+def test_compiled_shapes_write_what_the_generic_writer_writes() -> None:
+    """Every kind of entry, with nasty strings, absent values, empty and duplicated lists, and an
+    @reverse link to a node written later, to one never written, and from two nodes."""
+    iris = Iris("https://example.org/base")
+    writer = Writer(iris)
+    unit = Shape(
+        "{node}",
+        "node text count kind when cues about other premise note",
+        [
+            (P.type, C.claim.iri),
+            (P.type, C.i_node.iri),
+            (P.text, Val("text")),
+            (P.claim_text, Val("text")),
+            (P.length, Val("count")),
+            (P.claim_kind, Val("kind")),
+            (P.date_published, Val("when", optional=True)),
+            (P.cue, Vals("cues")),
+            (P.about, Refs("about")),
+            (P.url, Val("other", optional=True)),
+            (P.premise, Refs("premise")),
+            (P.comment, Val("note", optional=True)),
+            (P.has_selector, Ref("{node}#quote")),
+            (P.has_selector, Ref("{node}#position")),
+            (P.is_part_of, "https://example.org/base"),
+        ],
+    )
+    relation = Shape("{node}", "node text", [(P.type, C.s_node.iri), (P.identifier, Val("text"))])
+    nodes = []
+    for i, value in enumerate(NASTY):
+        nodes.append(
+            (
+                unit,
+                (
+                    f"n/{i}",
+                    value,
+                    i,
+                    "causal",
+                    ["2021", "2021-08-31", "Aug 2021", None][i % 4],
+                    [value, "b", value][: i % 4],
+                    ["actor/b", "actor/a", "actor/a-b", "actor/a"][: i % 5],
+                    ["https://example.com/x?y", iris.root + "inside", None][i % 3],
+                    [f"r/{i}", "r/shared"] if i % 2 else [],
+                    value if i % 3 else None,
+                ),
+            )
+        )
+        if i % 4 == 1:
+            nodes.append((relation, (f"r/{i}", value)))
+    shaped = writer._write_shapes(nodes)  # the compiled path itself, not its fallback
+    written = writer.write([shape.expand(iris.root, args) for shape, args in nodes])
+    assert shaped.nt == "".join(written.nt_lines).encode().replace(b" .\n", NT_END_BYTES)
+    assert shaped.turtle == written.turtle.encode()
+    assert shaped.json == ",\n".join(written.json_nodes).encode()
+    assert (shaped.triples, shaped.classes) == (len(written.nt_lines), written.classes)
+    twice = writer.write_shapes([*nodes, nodes[0]])  # a subject twice: the generic writer merges the nodes
+    assert twice.turtle == writer.write([s.expand(iris.root, a) for s, a in [*nodes, nodes[0]]]).turtle.encode()
+
+
+def test_shapes_refuse_what_the_compiled_writer_cannot_order() -> None:
+    iris = Iris("https://example.org/base")
+    bad = [
+        ("{n}", "n a b", [(P.type, C.claim.iri), (P.about, Ref("{a}")), (P.about, Ref("{b}"))]),  # data decides
+        ("{n}", "n x", [(P.comment, Val("x", optional=True)), (P.type, C.claim.iri)]),  # absent first
+        ("{n}", "n x", [(P.type, C.claim.iri), (P.comment, Val("x", optional=True)), (P.comment, "c")]),
+        ("{n}", "n x", [(P.type, C.claim.iri), (P.text, Vals("x"))]),  # a single-valued predicate
+        ("{n}", "n x", [(P.type, Val("x"))]),  # classes must be known
+        ("{n}", "n x", [(P.type, C.claim.iri)]),  # a parameter never used
+    ]
+    for subject, params, entries in bad:
+        with pytest.raises(ValueError):
+            Writer(iris).compiled(Shape(subject, params, entries))
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_corpus(tmp_path_factory.mktemp("corpus") / "seeds", 20)
+
+
+def test_documents_render_as_the_generic_writer_writes_their_nodes(generated: Path) -> None:
+    seeds = open_seeds(generated)
+    sink = RdfSink(BuildContext(dataset=seeds.dataset, seeds_root=seeds.root, out=Path("unused")))
+    serialiser = Serialiser(sink.iris)
+    for result in iter_documents(seeds):
+        assert result.records is not None
+        doc_id = result.records.document.id
+        reference = serialiser.chunk(
+            document_nodes(result.records, sink.iris, sink.activity),
+            sink.iris.document_graph(doc_id),
+            f"document {doc_id}",
+        )
+        assert sink.render(result.records) == reference, doc_id
+        shapes = document_shapes(result.records, sink.iris, sink.iris.relative(sink.activity))
+        assert len(shapes) == len(reference.ttl.split(b"\n\n"))  # one Turtle block per node
+
+
+def test_batched_finish_writes_what_one_chunk_would(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dataset graph written a few actors at a time, its N-Triples merged from sorted runs,
+    gives the bytes of the whole graph serialised at once, after the documents."""
+    whole = write_corpus(generated, tmp_path / "whole")
+    monkeypatch.setattr(rdf_module, "ACTOR_BATCH", 7)
+    monkeypatch.setattr(rdf_module, "MERGE_BUFFER", 100)
+    batched = write_corpus(generated, tmp_path / "batched")
+    for fmt in FORMATS:
+        path = rdf_path(whole.dataset, fmt)
+        assert (batched.out / path).read_bytes() == (whole.out / path).read_bytes(), fmt
+    assert batched.counts["rdf"] == whole.counts["rdf"]
+    assert not [p.name for p in (batched.out / "rdf").iterdir() if p.name.startswith(".")], "scratch files left"
+
+    assert_dataset_graph_as_one_chunk(generated, whole)
+
+
+def assert_dataset_graph_as_one_chunk(seeds_dir: Path, ctx: BuildContext) -> None:
+    """The files end with the dataset graph serialised at once (and the .nt holds its lines)."""
+    seeds = open_seeds(seeds_dir)
+    sink = RdfSink(BuildContext(dataset=seeds.dataset, seeds_root=seeds.root, out=Path("unused")))
+    index = {a.id: a for r in iter_documents(seeds) for a in r.records.actors}  # type: ignore[union-attr]
+    triples = dataset_triples(seeds.dataset, [index[k] for k in sorted(index)], sink.iris)
+    chunk = sink.serialiser.chunk(group(triples), sink.iris.dataset_graph, "dataset")
+    files = {fmt: (ctx.out / rdf_path(ctx.dataset, fmt)).read_bytes() for fmt in FORMATS}
+    assert files["ttl"].endswith(b"\n" + chunk.ttl)
+    assert files["jsonld"].endswith(b",\n" + chunk.jsonld + DOCUMENT_TAIL.encode())
+    assert files["nq"].endswith(chunk.nq)
+    lines = files["nt"].splitlines(keepends=True)
+    assert set(chunk.nt.splitlines(keepends=True)) <= set(lines) and lines == sorted(set(lines))
+    assert ctx.counts["rdf"]["triples"] == len(lines)
+
+
+def test_a_dataset_node_that_is_an_actor_merges_with_it(tmp_path: Path) -> None:
+    """A contributor whose IRI is an actor's: one node, as group() makes it (written all at once)."""
+    seeds = corpus(tmp_path, ["a", "b"])
+    config = seeds / "dataset.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("  - title: datapkg contributors\n", "  - title: datapkg contributors\n    path: actor/pakistan\n")
+    )
+    ctx = write_corpus(seeds, tmp_path / "out")
+    assert_dataset_graph_as_one_chunk(seeds, ctx)
+    ttl = (ctx.out / rdf_path(ctx.dataset, "ttl")).read_text(encoding="utf-8")
+    assert ttl.count("\n<actor/pakistan> ") == 1 and "foaf:name" in ttl.split("\n<actor/pakistan> ")[1].split(" .\n")[0]
+
+
+def _block_file(tmp_path: Path, blocks: list[list[bytes]]) -> tuple[Path, list]:
+    part = tmp_path / "part"
+    index, offset = [], 0
+    with part.open("wb") as f:
+        for lines in blocks:
+            data = b"".join(lines)
+            f.write(data)
+            index.append(rdf_module._Block(lines[0], lines[-1], offset, len(data)))
+            offset += len(data)
+    return part, index
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_dataset_lines_merge_between_and_inside_document_blocks(tmp_path: Path, reverse: bool) -> None:
+    blocks = [[b"<b1> <p> 1 .\n", b"<b3> <p> 3 .\n"], [b"<d1> <p> 1 .\n", b"<d5> <p> 5 .\n"], [b"<f> <p> 1 .\n"]]
+    dataset = [b"<a> <p> 1 .\n", b"<b3> <p> 3 .\n", b"<c> <p> 1 .\n", b"<d2> <p> 2 .\n", b"<e> <p> 1 .\n", b"<z> .\n"]
+    part, index = _block_file(tmp_path, blocks[::-1] if reverse else blocks)
+    final, nq = tmp_path / "final.nt", tmp_path / "tail.nq"
+    with nq.open("wb") as out:
+        count = rdf_module._merge_sorted(part, index, iter(dataset), final, out, b" <g> .\n")
+    everything = [line for block in blocks for line in block] + dataset
+    assert final.read_bytes() == b"".join(sorted(set(everything)))
+    assert nq.read_bytes() == b"".join(dataset).replace(b" .\n", b" <g> .\n")
+    assert count == len(dataset)
+
+
+def test_overlapping_document_blocks_are_sorted_in_memory(tmp_path: Path) -> None:
+    blocks = [[b"<a1> <p> 1 .\n", b"<a3> <p> 3 .\n"], [b"<a2> <p> 2 .\n", b"<a3> <p> 3 .\n"]]
+    part, index = _block_file(tmp_path, blocks)
+    final = tmp_path / "final.nt"
+    with (tmp_path / "tail.nq").open("wb") as out:
+        rdf_module._merge_sorted(part, index, iter([b"<a0> .\n"]), final, out, b" <g> .\n")
+    assert final.read_bytes() == b"<a0> .\n<a1> <p> 1 .\n<a2> <p> 2 .\n<a3> <p> 3 .\n"

@@ -1,30 +1,40 @@
 """The sinks' fast paths give the bytes of the straightforward implementations they replace.
 
 Each corpus-scale shortcut (DOT text written directly, the SVG edited as text, pydantic-core's
-indented JSON, the threaded zip writer, actor pages in tasks) is compared with a reference
+indented JSON, the threaded zip writer, actor pages in tasks, digests in the workers, finish
+steps that stream the actors instead of formatting whole lists) is compared with a reference
 written the obvious way, on the seeds and on hostile input, so a difference cannot hide
 behind a speed-up.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import pickle
 import shutil
 import warnings
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import graphviz
 import pytest
 
 from datapkg import argmap
 from datapkg.argmap import EDGE_STYLES, ROLE_COLOURS, node_lines, text_anchor
+from datapkg.corpusactors import CompactActorIndex
 from datapkg.emit import BuildContext, BuildOptions, ziparchive
 from datapkg.emit import files as files_module
 from datapkg.emit import site as site_module
+from datapkg.emit import tables as tables_module
+from datapkg.emit.datapackage import DataPackageSink, source_of
 from datapkg.emit.files import digest, digest_many
-from datapkg.emit.jsondoc import _indented, document_entry, render_entry
-from datapkg.model import DocumentRecords, Recommendation, Role
+from datapkg.emit.jsondoc import JsonDocSink, document_entry, indented, read_dataset, render_entry
+from datapkg.emit.tables import FORMATS, TablesSink, corpus_rows
+from datapkg.model import Actor, DocumentRecords, Recommendation, Role
 from datapkg.seeds import ActorIndex, iter_documents, merge_actors, open_seeds
+from datapkg.tableschema import TABLES
 from tests.conftest import SEEDS, need_tool
 
 HOSTILE = 'ctl \x00\x01\x08\x0b\x1f\x7f \u2028 "q" \\ é 🇵🇰 </script> <!-- & &amp; \\N'
@@ -148,7 +158,7 @@ def test_unexpected_svg_takes_the_tree_path(records: list[DocumentRecords]) -> N
 
 def test_json_entry_equals_json_dumps(records: list[DocumentRecords]) -> None:
     for rec in [*records, hostile(records[0])]:
-        assert render_entry(rec) == _indented(document_entry(rec), 2)
+        assert render_entry(rec) == indented(document_entry(rec), 2)
 
 
 # ---------------------------------------------------------------- release zip
@@ -184,9 +194,10 @@ def test_zip_writer_writes_what_zipfile_writes(tmp_path: Path, jobs: int) -> Non
     stamp = (2021, 8, 30, 12, 0, 0)
     ours, theirs = tmp_path / "ours.zip", tmp_path / "theirs.zip"
     members = [ziparchive.Member(f"x/{p.name}", p) for p in files]
-    ziparchive.write_archive(ours, members, stamp, 0o100644, 3, tmp_path / "spool", jobs)
+    sha256, size = ziparchive.write_archive(ours, members, stamp, 0o100644, 3, tmp_path / "spool", jobs)
     reference_zip(theirs, files, stamp)
     assert ours.read_bytes() == theirs.read_bytes()
+    assert (sha256, size) == (hashlib.sha256(theirs.read_bytes()).hexdigest(), theirs.stat().st_size)  # as written
     assert not (tmp_path / "spool").exists()
 
 
@@ -240,3 +251,113 @@ def test_actor_pages_do_not_depend_on_the_task_size(tmp_path: Path, monkeypatch:
         pages[chunk] = {p.name: p.read_bytes() for p in folder.iterdir()}
         assert set(pages[chunk]) == {f"{a.id}.html" for a in index.sorted()}
     assert pages[1] == pages[site_module.ACTOR_CHUNK]
+
+
+def test_digest_many_in_the_workers_equals_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small files handed to the build's workers (`ctx.map`) get the digests `digest` gives, each once."""
+    monkeypatch.setattr(files_module, "MAPPED_DIGEST", 2)
+    monkeypatch.setattr(files_module, "MAP_CHUNK", 2)
+    files = sample_files(tmp_path / "in")
+    rels = [f"in/{p.name}" for p in files]
+    handed: list[str] = []
+
+    def mapper(function: Any, items: Any, chunksize: int) -> Any:
+        items = list(items)
+        handed.extend(rel for _, rel in items)
+        return map(pickle.loads(pickle.dumps(function)), pickle.loads(pickle.dumps(items)))  # as a worker gets them
+
+    mapped = BuildContext(dataset=None, seeds_root=tmp_path, out=tmp_path, options=BuildOptions(jobs=2))  # type: ignore[arg-type]
+    mapped.mapper = mapper
+    serial = BuildContext(dataset=None, seeds_root=tmp_path, out=tmp_path)  # type: ignore[arg-type]
+    assert digest_many(mapped, rels) == [digest(serial, rel) for rel in rels]
+    assert sorted(handed) == sorted(rels)
+    assert digest_many(mapped, rels) == [digest(serial, rel) for rel in rels]
+    assert len(handed) == len(rels), "cached: not hashed again"
+
+
+# ---------------------------------------------------------------- corpus-scale finish steps
+
+
+def many_actors(count: int) -> list[Actor]:
+    """`count` actors (sorted by id) with aliases, memberships, Wikidata ids and hostile text."""
+    out = []
+    for i in range(count):
+        out.append(
+            Actor(
+                id=f"actor-{i:05d}",
+                name=HOSTILE if i % 97 == 0 else f"Actor {i}",
+                kind=("state", "organisation", "person", "coalition")[i % 4],
+                aliases=sorted(
+                    {f"A{i}", f"Alias {i % 13}", HOSTILE} if i % 5 == 0 else ({f"A{i}"} if i % 2 else set())
+                ),
+                wikidata=f"Q{1000 + i}" if i % 3 == 0 else None,
+                description=HOSTILE if i % 11 == 0 else None,
+                part_of=[f"actor-{i // 2:05d}"] if i % 7 == 0 and i else [],
+                member_of=[f"actor-{j:05d}" for j in (i // 3, i // 5) if j != i][: i % 3],
+            )
+        )
+    return out
+
+
+def test_finish_steps_stream_many_actors_and_sources_to_the_same_bytes(
+    records: list[DocumentRecords], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The corpus tables, the JSON document and datapackage.json, written a batch or an item at a time
+    from the compact actor index, are what formatting the whole lists at once gives."""
+    actors = many_actors(2600)
+    index = CompactActorIndex()
+    for n, actor in enumerate(reversed(actors)):  # arrival order does not matter
+        assert index.add(actor, (f"doc{n % 40}/annotations.yaml", n, 5)) == []
+    sequence = index.sorted()
+    assert list(sequence) == actors
+    docs = [*records, hostile(records[0])] * 30
+    seeds = open_seeds(SEEDS)
+    for batch in (tables_module.CORPUS_BATCH, 7):
+        monkeypatch.setattr(tables_module, "CORPUS_BATCH", batch)
+        out = tmp_path / f"batch{batch}"
+        out.mkdir()
+        ctx = BuildContext(dataset=seeds.dataset, seeds_root=seeds.root, out=out)
+        sinks = [TablesSink(ctx), JsonDocSink(ctx), DataPackageSink(ctx)]
+        for rec in docs:
+            for sink in sinks:
+                sink.write(sink.render(rec))
+        for sink in sinks:
+            sink.finish(sequence)
+        for table in TABLES:  # the actor tables as sorting and formatting every row at once writes them
+            if table.scope == "corpus":
+                fmt = FORMATS[table.name]
+                whole = fmt.header() + "".join(fmt.lines(sorted(corpus_rows(table, actors), key=fmt.key)))
+                assert (out / table.path).read_text(encoding="utf-8") == whole, table.name
+        for name in (f"{seeds.dataset.name}.json", "datapackage.json"):
+            text = (out / name).read_text(encoding="utf-8")
+            assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n", name
+        data = read_dataset(out / f"{seeds.dataset.name}.json")
+        assert list(data.actors) == actors
+        assert [e.id for e in data.documents] == [r.document.id for r in docs]
+        package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+        assert package["sources"] == [source_of(r) for r in docs]
+        assert not list(out.glob(".*")), "no spool left behind"
+
+
+def test_finish_steps_with_nothing_write_empty_lists(tmp_path: Path) -> None:
+    seeds = open_seeds(SEEDS)
+    ctx = BuildContext(dataset=seeds.dataset, seeds_root=seeds.root, out=tmp_path)
+    for sink in (TablesSink(ctx), JsonDocSink(ctx), DataPackageSink(ctx)):
+        sink.finish(CompactActorIndex().sorted())
+    for name in (f"{seeds.dataset.name}.json", "datapackage.json"):
+        text = (tmp_path / name).read_text(encoding="utf-8")
+        assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+    assert json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))["sources"] == []
+    assert read_dataset(tmp_path / f"{seeds.dataset.name}.json").actors == []
+    for table in TABLES:
+        assert (tmp_path / table.path).read_text(encoding="utf-8") == FORMATS[table.name].header()
+
+
+def test_tables_refuse_unsorted_actors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches are written in the order they come: out-of-order actors would make an unsorted table."""
+    monkeypatch.setattr(tables_module, "CORPUS_BATCH", 2)
+    seeds = open_seeds(SEEDS)
+    ctx = BuildContext(dataset=seeds.dataset, seeds_root=seeds.root, out=tmp_path)
+    actors = many_actors(4)
+    with pytest.raises(ValueError, match="sorted by id"):
+        TablesSink(ctx).finish([actors[2], actors[3], actors[0], actors[1]])

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+import shutil
+from typing import IO, Any
 
 from ..config import DatasetSpec
 from ..model import DocumentRecords
@@ -29,12 +30,14 @@ from .files import (
     is_text,
     media_type,
 )
+from .jsondoc import indented
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 FILE_NAME = "datapackage.json"
 CSVW_FILE = "csv-metadata.json"
 # Not data: descriptors of the package and of its files (schema/), and outputs made after it.
 NOT_RESOURCES = {FILE_NAME, CSVW_FILE, CHECKSUMS_FILE, "README.md", "schema", DIST_DIR, SITE_DIR, STORE_DIR}
+SOURCES_SPOOL = ".datapackage-sources.spool"  # hidden: not an artefact; removed by finish
 _URL = re.compile(r"^(https?|ftp)://\S+$")
 
 
@@ -103,18 +106,39 @@ class DataPackageSink(Sink):
 
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
-        self.sources: list[dict[str, str]] = []
+        # One `sources` entry per document, spooled as JSON text (bounded memory at any corpus size);
+        # opened on the first write so that constructing a sink (e.g. in a worker) has no side effects.
+        self.spool: IO[str] | None = None
+        self.count = 0
 
-    def render(self, records: DocumentRecords) -> dict[str, str]:
-        return source_of(records)
+    def render(self, records: DocumentRecords) -> str:
+        return indented(source_of(records), 2)
 
-    def write(self, rendered: dict[str, str]) -> None:
-        self.sources.append(rendered)
+    def write(self, rendered: str) -> None:
+        if self.spool is None:
+            self.spool = open(self.ctx.path(SOURCES_SPOOL), "w+", encoding="utf-8", newline="\n")  # noqa: SIM115
+        self.spool.write((",\n" if self.count else "") + rendered)
+        self.count += 1
 
     def finish(self, actors: Any) -> None:
-        self.ctx.path(FILE_NAME).write_text(
-            json.dumps(self.descriptor(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8", newline="\n"
-        )
+        """datapackage.json as `json.dumps(descriptor, indent=2, ensure_ascii=False)` would write it,
+        with the sources copied from the spool."""
+        with open(self.ctx.path(FILE_NAME), "w", encoding="utf-8", newline="\n") as f:
+            f.write("{\n")
+            for key, value in package_head(self.ctx.dataset).items():
+                f.write(f"  {json.dumps(key, ensure_ascii=False)}: {indented(value, 1).lstrip()},\n")
+            f.write('  "sources": ')
+            if self.spool is None:
+                f.write("[]")
+            else:
+                f.write("[\n")
+                self.spool.seek(0)
+                shutil.copyfileobj(self.spool, f)
+                f.write("\n  ]")
+                self.spool.close()
+                self.ctx.path(SOURCES_SPOOL).unlink()
+                self.spool = None
+            f.write(f',\n  "resources": {indented(self.resources(), 1).lstrip()}\n}}\n')
         describe(
             self.ctx,
             FILE_NAME,
@@ -123,9 +147,7 @@ class DataPackageSink(Sink):
             "(types, constraints, primary and foreign keys) for every table.",
         )
 
-    def descriptor(self) -> dict[str, Any]:
-        out = package_head(self.ctx.dataset)
-        out["sources"] = self.sources
+    def resources(self) -> list[dict[str, Any]]:
         resources = []
         for table in TABLES:
             d = digest(self.ctx, table.path)
@@ -146,5 +168,4 @@ class DataPackageSink(Sink):
                 resource["encoding"] = "utf-8"
             resource |= {"bytes": d.bytes, "hash": f"sha256:{d.sha256}"}
             resources.append(resource)
-        out["resources"] = resources
-        return out
+        return resources

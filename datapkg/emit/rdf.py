@@ -1,30 +1,37 @@
 """The RDF graph: triples per document, written as Turtle, sorted N-Triples, N-Quads and JSON-LD.
 
-`render()` turns one document's records into its triples and serialises them in every format
-(pure, picklable bytes, so it can run in a worker process); `write()` appends them in corpus
-order; `finish()` adds the dataset-level graph (actors, the dataset, the build's provenance).
+`render()` turns one document's records into its nodes (one `Shape` per kind of node) and
+serialises them in every format with the compiled shape writer (pure, picklable bytes, so it
+can run in a worker process); `write()` appends them in corpus order; `finish()` adds the
+dataset-level graph (actors, the dataset, the build's provenance), `ACTOR_BATCH` actors at a
+time, so its memory does not grow with the corpus: each batch's N-Triples lines go to a sorted
+run file, and the runs are merged with the document blocks into the sorted `.nt`.
 
 Files: `rdf/<name>.ttl`, `.nt`, `.nq`, `.jsonld`. In the N-Quads file each document's triples
 form the named graph `{base}/graph/document/{doc}` (contiguous, sorted, in corpus order) and
 the dataset-level triples form `{base}/graph/dataset` (last); every triple is in exactly one
 graph, so `.nt` is their union. The `.nt` lines are globally sorted: all subjects of a
-document start with `{base}/document/{doc}/`, so documents (written in corpus order, which
-sorts `{doc}/`) form contiguous sorted blocks, and the few dataset-level lines go before or
-after them.
+document start with `{base}/document/{doc}/`, so each document's lines form a sorted block
+that no other document's lines fall into: the blocks are copied as they are, in the order of
+their first lines (corpus order, as a rule), with the dataset-level lines merged in between.
 """
 
 from __future__ import annotations
 
+import contextlib
+import heapq
+import itertools
 import os
-import shutil
+import tempfile
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from .. import __version__
 from ..config import DatasetSpec
 from ..model import Actor, DocumentRecords, Recommendation
-from ..rdfsyntax import Node, PropValues, Triple, Writer, group, to_nquads
+from ..rdfsyntax import NT_END_BYTES, Node, Ref, Refs, Shape, ShapeNode, Triple, Val, Vals, Writer, group, to_nquads
 from ..vocab import (
     ACTOR_CLASSES,
     ARTICLE_CLASSES,
@@ -39,6 +46,7 @@ from ..vocab import (
     C,
     Iris,
     P,
+    Prop,
     iri_from_text,
     wikidata_iri,
 )
@@ -66,196 +74,312 @@ def rdf_path(dataset: DatasetSpec, fmt: str) -> str:
 
 # ---------------------------------------------------------------- triples
 
+# Each kind of node is a `Shape`: its predicates in the order the node lists them, constant
+# objects, and parameters (IRIs relative to the base IRI, or values). `document_shapes` gives
+# one (shape, arguments) pair per node; the writer compiles each shape once (rdfsyntax).
+
+_PROVENANCE = ((P.was_derived_from, Ref("{doc}")), (P.was_generated_by, Ref("{activity}")))
+# A unit's outgoing relations: their aif:Premise links and direct edges, grouped by JSON-LD key.
+_OUTGOING = tuple(sorted([P.premise, *(edge for _, edge in RELATIONS.values())], key=lambda p: p.key))
+_NO_EDGES: dict[str, list[str]] = {prop.key: [] for prop in _OUTGOING}
+
+
+def _document_shape(classes: tuple[str, ...]) -> Shape:
+    return Shape(
+        "{doc}",
+        "doc id title language genre text length dataset " + " ".join(FACT_PROPS) + " facts",
+        [
+            *((P.type, cls) for cls in classes),
+            (P.identifier, Val("id")),
+            (P.headline, Val("title")),
+            (P.in_language, Val("language")),
+            (P.genre, Val("genre")),
+            (P.text, Val("text")),
+            (P.length, Val("length")),
+            (P.is_part_of, Val("dataset")),
+            (P.checksum, Ref("{doc}checksum")),
+            *((prop, Val(name, optional=True)) for name, prop in FACT_PROPS.items()),
+            (P.fact, Refs("facts")),
+        ],
+    )
+
+
+DOCUMENT_SHAPES = {classes: _document_shape(classes) for classes in (OPINION_CLASSES, ARTICLE_CLASSES)}
+CHECKSUM_SHAPE = Shape(
+    "{doc}checksum",
+    "doc sha256",
+    [(P.type, C.checksum.iri), (P.algorithm, SHA256_ALGORITHM), (P.checksum_value, Val("sha256"))],
+)
+FACT_SHAPE = Shape(
+    "{fact}",
+    "fact property value status evidence note doc activity",
+    [
+        (P.type, C.fact.iri),
+        (P.fact_property, Val("property")),
+        (P.value, Val("value")),
+        (P.status, Val("status")),
+        (P.evidence, Vals("evidence")),
+        (P.comment, Val("note", optional=True)),
+        *_PROVENANCE,
+    ],
+)
+
+
+def _unit_shape(recommendation: bool) -> Shape:
+    params = "unit id text doc kind role certainty cues about note"
+    entries: list[tuple[Prop, Any]] = [(P.type, C.claim.iri), (P.type, C.i_node.iri)]
+    if recommendation:
+        entries.append((P.type, C.recommendation.iri))
+    entries += [
+        (P.identifier, Val("id")),
+        (P.text, Val("text")),
+        (P.claim_text, Val("text")),
+        (P.appearance, Ref("{doc}")),
+        (P.claim_kind, Val("kind")),
+        (P.role, Val("role")),
+        (P.certainty, Val("certainty")),
+        (P.cue, Vals("cues")),
+        (P.about, Refs("about")),
+        (P.comment, Val("note", optional=True)),
+    ]
+    if recommendation:
+        params += " addressees action targets beneficiaries modality modality_cue time_frame"
+        entries += [
+            (P.addressee, Refs("addressees")),
+            (P.action, Val("action")),
+            (P.target, Refs("targets")),
+            (P.beneficiary, Refs("beneficiaries")),
+            (P.modality, Val("modality")),
+            (P.modality_cue, Val("modality_cue", optional=True)),
+            (P.time_frame, Val("time_frame", optional=True)),
+        ]
+    params += " " + " ".join(prop.key for prop in _OUTGOING) + " activity"
+    entries += [(prop, Refs(prop.key)) for prop in _OUTGOING]
+    entries += _PROVENANCE
+    return Shape("{unit}", params, entries)
+
+
+CLAIM_SHAPE = _unit_shape(recommendation=False)
+RECOMMENDATION_SHAPE = _unit_shape(recommendation=True)
+ANNOTATION_SHAPE = Shape(
+    "{unit}#annotation",
+    "unit",
+    [
+        (P.type, C.annotation.iri),
+        (P.motivated_by, OA_IDENTIFYING),
+        (P.has_body, Ref("{unit}")),
+        (P.has_target, Ref("{unit}#target")),
+    ],
+)
+# W3C Web Annotation target of a span: a SpecificResource with position and quote selectors.
+TARGET_SHAPE = Shape(
+    "{node}#target",
+    "node doc",
+    [
+        (P.type, C.specific_resource.iri),
+        (P.has_source, Ref("{doc}")),
+        (P.has_selector, Ref("{node}#position")),
+        (P.has_selector, Ref("{node}#quote")),
+    ],
+)
+POSITION_SHAPE = Shape(
+    "{node}#position",
+    "node start end",
+    [(P.type, C.position_selector.iri), (P.start, Val("start")), (P.end, Val("end"))],
+)
+QUOTE_SHAPE = Shape(
+    "{node}#quote",
+    "node exact prefix suffix",
+    [
+        (P.type, C.quote_selector.iri),
+        (P.exact, Val("exact")),
+        (P.prefix, Val("prefix", optional=True)),
+        (P.suffix, Val("suffix", optional=True)),
+    ],
+)
+RELATION_SHAPES = {
+    kind: Shape(
+        "{relation}",
+        "relation id conclusion note doc activity",
+        [
+            (P.type, C.s_node.iri),
+            (P.type, cls),
+            (P.identifier, Val("id")),
+            (P.conclusion, Ref("{conclusion}")),
+            (P.comment, Val("note", optional=True)),
+            *_PROVENANCE,
+        ],
+    )
+    for kind, (cls, _) in RELATIONS.items()
+}
+MENTION_SHAPE = Shape(
+    "{node}",
+    "node id actor method doc activity",
+    [
+        (P.type, C.annotation.iri),
+        (P.type, C.mention.iri),
+        (P.identifier, Val("id")),
+        (P.motivated_by, OA_IDENTIFYING),
+        (P.has_body, Ref("{actor}")),
+        (P.has_target, Ref("{node}#target")),
+        (P.method, Val("method")),
+        *_PROVENANCE,
+    ],
+)
+ACTOR_SHAPES = {
+    cls: Shape(
+        "{actor}",
+        "actor id name kind aliases description wikidata part_of member_of",
+        [
+            (P.type, C.actor.iri),
+            (P.type, cls),
+            (P.identifier, Val("id")),
+            (P.name, Val("name")),
+            (P.actor_kind, Val("kind")),
+            (P.alternate_name, Vals("aliases")),
+            (P.description, Val("description", optional=True)),
+            (P.same_as, Val("wikidata", optional=True)),
+            (P.parent_organization, Refs("part_of")),
+            (P.member_of, Refs("member_of")),
+        ],
+    )
+    for cls in dict.fromkeys(ACTOR_CLASSES.values())
+}
+
 
 def activity_iri(dataset: DatasetSpec, iris: Iris) -> str:
     return iris.build_activity(dataset.version)
 
 
-def _anchor(nodes: list[Node], node: str, doc: str, text: str, start: int, end: int, exact: str) -> None:
-    """W3C Web Annotation target of a span: a SpecificResource with position and quote selectors."""
-    target, position, quote = node + "#target", node + "#position", node + "#quote"
-    nodes.append(
-        (
-            target,
-            [
-                (P.type, C.specific_resource.iri),
-                (P.has_source, doc),
-                (P.has_selector, position),
-                (P.has_selector, quote),
-            ],
-        )
-    )
-    nodes.append((position, [(P.type, C.position_selector.iri), (P.start, start), (P.end, end)]))
-    pv = [(P.type, C.quote_selector.iri), (P.exact, exact)]
-    if start:
-        pv.append((P.prefix, text[max(0, start - QUOTE_CONTEXT) : start]))
-    if end < len(text):
-        pv.append((P.suffix, text[end : end + QUOTE_CONTEXT]))
-    nodes.append((quote, pv))
+def _anchor(nodes: list[ShapeNode], node: str, doc: str, text: str, start: int, end: int, exact: str) -> None:
+    """The span's target, position selector and quote selector (with up to QUOTE_CONTEXT code points around)."""
+    nodes.append((TARGET_SHAPE, (node, doc)))
+    nodes.append((POSITION_SHAPE, (node, start, end)))
+    prefix = text[max(0, start - QUOTE_CONTEXT) : start] if start else None
+    suffix = text[end : end + QUOTE_CONTEXT] if end < len(text) else None
+    nodes.append((QUOTE_SHAPE, (node, exact, prefix, suffix)))
 
 
 def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values)) if len(values) > 1 else values
 
 
-def document_nodes(records: DocumentRecords, iris: Iris, activity: str) -> list[Node]:
-    """Every triple one document contributes (its named graph), as nodes in a fixed order:
-    the document, its facts, each unit with its anchor, the relations, the mentions."""
-    nodes: list[Node] = []
+def document_shapes(records: DocumentRecords, iris: Iris, activity: str) -> list[ShapeNode]:
+    """Every node one document contributes (its named graph), in a fixed order: the document,
+    its facts, each unit with its anchor, the relations, the mentions. IRIs are relative to
+    the base IRI (`activity` too)."""
+    nodes: list[ShapeNode] = []
+    n_root = len(iris.root)
     d = records.document
-    doc = iris.document(d.id)
+    doc = iris.document(d.id)[n_root:]
     text = d.text
-    pv: PropValues = [
-        (P.type, cls) for cls in (OPINION_CLASSES if d.genre.lower() in OPINION_GENRES else ARTICLE_CLASSES)
-    ]
-    checksum = iris.text_checksum(d.id)
-    pv += [
-        (P.identifier, d.id),
-        (P.headline, d.title),
-        (P.in_language, d.language),
-        (P.genre, d.genre),
-        (P.text, text),
-        (P.length, d.length),
-        (P.is_part_of, iris.dataset),
-        (P.checksum, checksum),
-    ]
+    classes = OPINION_CLASSES if d.genre.lower() in OPINION_GENRES else ARTICLE_CLASSES
+    values = []  # the document's optional properties, given by its facts
     for name, prop in FACT_PROPS.items():
         value = getattr(d, name)
-        if value is not None:
-            pv.append((prop, iri_from_text(value, iris) if prop is P.url else value))
-    facts = []
-    for fact in d.facts:
-        node = iris.fact(d.id, fact.property)
-        pv.append((P.fact, node))
-        fpv: PropValues = [
-            (P.type, C.fact.iri),
-            (P.fact_property, FACT_PROPS[fact.property].iri),
-            (P.value, fact.value),
-            (P.status, fact.status),
-        ]
-        fpv += [(P.evidence, quote) for quote in _unique(fact.evidence)]
-        if fact.note:
-            fpv.append((P.comment, fact.note))
-        fpv += [(P.was_derived_from, doc), (P.was_generated_by, activity)]
-        facts.append((node, fpv))
-    nodes.append((doc, pv))
-    nodes.append((checksum, [(P.type, C.checksum.iri), (P.algorithm, SHA256_ALGORITHM), (P.checksum_value, d.sha256)]))
-    nodes += facts
+        values.append(iri_from_text(value, iris) if value is not None and prop is P.url else value)
+    facts = [iris.fact(d.id, fact.property)[n_root:] for fact in d.facts]
+    doc_args = (doc, d.id, d.title, d.language, d.genre, text, d.length, iris.dataset, *values, facts)
+    nodes.append((DOCUMENT_SHAPES[classes], doc_args))
+    nodes.append((CHECKSUM_SHAPE, (doc, d.sha256)))
+    for fact, node in zip(d.facts, facts, strict=True):
+        prop = FACT_PROPS[fact.property].iri
+        evidence = _unique(fact.evidence)
+        nodes.append((FACT_SHAPE, (node, prop, fact.value, fact.status, evidence, fact.note or None, doc, activity)))
 
     # Relations leave from their source unit: its aif:Premise link and the direct edge are
     # written with the unit, so each subject's triples stay together.
     units = {c.id: iris.unit_in(doc, c.local_id) for c in records.claims}
     relations = {r.id: iris.relation_in(doc, r.id.partition("/")[2]) for r in records.relations}
-    outgoing: dict[str, PropValues] = {}
+    outgoing: dict[str, dict[str, list[str]]] = {}
     for r in records.relations:
-        outgoing.setdefault(r.source_id, []).extend(
-            ((P.premise, relations[r.id]), (RELATIONS[r.type][1], units[r.target_id]))
-        )
+        edges = outgoing.get(r.source_id)
+        if edges is None:
+            edges = outgoing[r.source_id] = {key: [] for key in _NO_EDGES}
+        edges[P.premise.key].append(relations[r.id])
+        edges[RELATIONS[r.type][1].key].append(units[r.target_id])
     actor_iris: dict[str, str] = {}
 
     def actor(actor_id: str) -> str:  # each actor is referred to many times: mint once per document
         iri = actor_iris.get(actor_id)
         if iri is None:
-            iri = actor_iris[actor_id] = iris.actor(actor_id)
+            iri = actor_iris[actor_id] = iris.actor(actor_id)[n_root:]
         return iri
 
     for c in records.claims:
         unit = units[c.id]
-        pv = [(P.type, C.claim.iri), (P.type, C.i_node.iri)]
-        is_recommendation = isinstance(c, Recommendation)
-        if is_recommendation:
-            pv.append((P.type, C.recommendation.iri))
-        pv += [
-            (P.identifier, c.id),
-            (P.text, c.text),
-            (P.claim_text, c.text),
-            (P.appearance, doc),
-            (P.claim_kind, c.kind),
-            (P.role, c.role),
-            (P.certainty, c.certainty),
-        ]
-        pv += [(P.cue, cue) for cue in _unique(c.cues)]
-        pv += [(P.about, actor(a)) for a in _unique(c.about)]
-        if c.note:
-            pv.append((P.comment, c.note))
-        if is_recommendation:
-            pv += [(P.addressee, actor(a)) for a in _unique(c.addressees)]
-            pv.append((P.action, c.action))
-            pv += [(P.target, actor(a)) for a in _unique(c.targets)]
-            pv += [(P.beneficiary, actor(a)) for a in _unique(c.beneficiaries)]
-            pv.append((P.modality, c.modality))
-            if c.modality_cue:
-                pv.append((P.modality_cue, c.modality_cue))
-            if c.time_frame:
-                pv.append((P.time_frame, c.time_frame))
-        pv += sorted(outgoing.get(c.id, ()), key=lambda item: item[0].key)
-        pv += [(P.was_derived_from, doc), (P.was_generated_by, activity)]
-        nodes.append((unit, pv))
-        annotation = unit + "#annotation"
-        nodes.append(
-            (
-                annotation,
-                [
-                    (P.type, C.annotation.iri),
-                    (P.motivated_by, OA_IDENTIFYING),
-                    (P.has_body, unit),
-                    (P.has_target, unit + "#target"),
-                ],
-            )
+        edges = outgoing.get(c.id, _NO_EDGES)
+        args: tuple[Any, ...] = (
+            unit,
+            c.id,
+            c.text,
+            doc,
+            c.kind,
+            c.role,
+            c.certainty,
+            _unique(c.cues),
+            [actor(a) for a in _unique(c.about)],
+            c.note or None,
         )
+        if isinstance(c, Recommendation):
+            shape = RECOMMENDATION_SHAPE
+            args += (
+                [actor(a) for a in _unique(c.addressees)],
+                c.action,
+                [actor(a) for a in _unique(c.targets)],
+                [actor(a) for a in _unique(c.beneficiaries)],
+                c.modality,
+                c.modality_cue or None,
+                c.time_frame or None,
+            )
+        else:
+            shape = CLAIM_SHAPE
+        nodes.append((shape, (*args, *edges.values(), activity)))
+        nodes.append((ANNOTATION_SHAPE, (unit,)))
         _anchor(nodes, unit, doc, text, c.start, c.end, c.text)
 
     for r in records.relations:
-        pv = [(P.type, C.s_node.iri), (P.type, RELATIONS[r.type][0]), (P.identifier, r.id)]
-        pv.append((P.conclusion, units[r.target_id]))
-        if r.note:
-            pv.append((P.comment, r.note))
-        pv += [(P.was_derived_from, doc), (P.was_generated_by, activity)]
-        nodes.append((relations[r.id], pv))
+        args = (relations[r.id], r.id, units[r.target_id], r.note or None, doc, activity)
+        nodes.append((RELATION_SHAPES[r.type], args))
 
     for m in records.mentions:
         node = iris.mention_in(doc, m.id.partition("/")[2])
-        nodes.append(
-            (
-                node,
-                [
-                    (P.type, C.annotation.iri),
-                    (P.type, C.mention.iri),
-                    (P.identifier, m.id),
-                    (P.motivated_by, OA_IDENTIFYING),
-                    (P.has_body, actor(m.actor_id)),
-                    (P.has_target, node + "#target"),
-                    (P.method, m.method),
-                    (P.was_derived_from, doc),
-                    (P.was_generated_by, activity),
-                ],
-            )
-        )
+        nodes.append((MENTION_SHAPE, (node, m.id, actor(m.actor_id), m.method, doc, activity)))
         _anchor(nodes, node, doc, text, m.start, m.end, m.text)
     return nodes
 
 
-def actor_triples(actors: list[Actor], iris: Iris) -> list[Triple]:
-    out: list[Triple] = []
-    add = out.append
+def document_nodes(records: DocumentRecords, iris: Iris, activity: str) -> list[Node]:
+    """The document's nodes with absolute IRIs, as the generic `Writer.write` takes them."""
+    return [shape.expand(iris.root, args) for shape, args in document_shapes(records, iris, iris.relative(activity))]
+
+
+def actor_shapes(actors: Iterable[Actor], iris: Iris) -> list[ShapeNode]:
+    n_root = len(iris.root)
+    nodes: list[ShapeNode] = []
     for a in actors:
-        node = iris.actor(a.id)
-        add((node, P.type, C.actor.iri))
-        add((node, P.type, ACTOR_CLASSES[a.kind]))
-        add((node, P.identifier, a.id))
-        add((node, P.name, a.name))
-        add((node, P.actor_kind, a.kind))
-        for alias in a.aliases:
-            add((node, P.alternate_name, alias))
-        if a.description:
-            add((node, P.description, a.description))
-        if a.wikidata:
-            add((node, P.same_as, wikidata_iri(a.wikidata)))
-        for other in a.part_of:
-            add((node, P.parent_organization, iris.actor(other)))
-        for other in a.member_of:
-            add((node, P.member_of, iris.actor(other)))
-    return out
+        args = (
+            iris.actor(a.id)[n_root:],
+            a.id,
+            a.name,
+            a.kind,
+            _unique(a.aliases),
+            a.description or None,
+            wikidata_iri(a.wikidata) if a.wikidata else None,
+            _unique([iris.actor(other)[n_root:] for other in a.part_of]),
+            _unique([iris.actor(other)[n_root:] for other in a.member_of]),
+        )
+        nodes.append((ACTOR_SHAPES[ACTOR_CLASSES[a.kind]], args))
+    return nodes
+
+
+def actor_triples(actors: Iterable[Actor], iris: Iris) -> list[Triple]:
+    return [
+        (s, p, v)
+        for shape, args in actor_shapes(actors, iris)
+        for s, pv in [shape.expand(iris.root, args)]
+        for p, v in pv
+    ]
 
 
 def _slug(text: str) -> str:
@@ -373,6 +497,31 @@ class Serialiser:
             classes=written.classes,
         )
 
+    def shaped_chunk(self, nodes: list[ShapeNode], graph: str, label: str) -> RdfChunk:
+        """`chunk` of the expanded nodes, byte for byte, written by the compiled shapes."""
+        shaped = self.writer.write_shapes(nodes)
+        return RdfChunk(
+            nt=shaped.nt.replace(NT_END_BYTES, b" .\n"),
+            nq=shaped.nt.replace(NT_END_BYTES, f" <{graph}> .\n".encode()),
+            ttl=f"# {label}\n".encode() + shaped.turtle,
+            jsonld=shaped.json,
+            triples=shaped.triples,
+            classes=shaped.classes,
+        )
+
+
+ACTOR_BATCH = 2000  # actors written at a time in finish(): its memory does not grow with the corpus
+MERGE_BUFFER = 1 << 20  # bytes of dataset lines gathered before they are written
+
+
+class _Block(NamedTuple):
+    """Where one document's N-Triples lines lie in the .nt part file."""
+
+    first: bytes
+    last: bytes
+    offset: int
+    size: int
+
 
 class RdfSink(Sink):
     """Writes rdf/<name>.{ttl,nt,nq,jsonld}. Files are opened on the first write, so a sink
@@ -387,8 +536,8 @@ class RdfSink(Sink):
         self.serialiser = Serialiser(self.iris)
         self._files: dict[str, IO[bytes]] | None = None
         self._nt_part: Path | None = None
-        self._last_line = b""
-        self._sorted = True
+        self._blocks: list[_Block] = []
+        self._part_size = 0
         self._jsonld_started = False
         self.triples = 0
         self.classes: Counter[str] = Counter()
@@ -403,8 +552,8 @@ class RdfSink(Sink):
 
     def render(self, records: DocumentRecords) -> RdfChunk:
         doc_id = records.document.id
-        nodes = document_nodes(records, self.iris, self.activity)
-        return self.serialiser.chunk(nodes, self.iris.document_graph(doc_id), f"document {doc_id}")
+        nodes = document_shapes(records, self.iris, self.iris.relative(self.activity))
+        return self.serialiser.shaped_chunk(nodes, self.iris.document_graph(doc_id), f"document {doc_id}")
 
     def _open(self) -> dict[str, IO[bytes]]:
         if self._files is None:
@@ -425,9 +574,9 @@ class RdfSink(Sink):
         self._append(files, rendered)
         nt = rendered.nt
         if nt:
-            if nt[: nt.index(b"\n") + 1] < self._last_line:  # documents came out of sorted order
-                self._sorted = False
-            self._last_line = nt[nt.rindex(b"\n", 0, len(nt) - 1) + 1 :]
+            first, last = nt[: nt.index(b"\n") + 1], nt[nt.rindex(b"\n", 0, len(nt) - 1) + 1 :]
+            self._blocks.append(_Block(first, last, self._part_size, len(nt)))
+            self._part_size += len(nt)
         self.graphs += 1
 
     def _append(self, files: dict[str, IO[bytes]], chunk: RdfChunk, nt: bool = True) -> None:
@@ -435,24 +584,34 @@ class RdfSink(Sink):
             files["nt"].write(chunk.nt)
         files["nq"].write(chunk.nq)
         files["ttl"].write(b"\n" + chunk.ttl)
-        if chunk.jsonld:
-            files["jsonld"].write((b",\n" if self._jsonld_started else b"") + chunk.jsonld)
-            self._jsonld_started = True
+        self._append_jsonld(files, chunk.jsonld)
         self.triples += chunk.triples
         self.classes.update(chunk.classes)
 
-    def finish(self, actors: list[Actor]) -> None:
+    def _append_jsonld(self, files: dict[str, IO[bytes]], nodes: bytes) -> None:
+        if nodes:
+            files["jsonld"].write((b",\n" if self._jsonld_started else b"") + nodes)
+            self._jsonld_started = True
+
+    def finish(self, actors: Iterable[Actor]) -> None:
         files = self._open()
         ds = self.ctx.dataset
-        nodes = group(dataset_triples(ds, actors, self.iris))
-        chunk = self.serialiser.chunk(nodes, self.iris.dataset_graph, "dataset")
-        self._append(files, chunk, nt=False)  # its N-Triples lines are merged in below
-        self.graphs += 1
-        files["jsonld"].write(DOCUMENT_TAIL.encode("utf-8"))
+        rdf_dir = self.ctx.path(RDF_DIR)
+        assert self._nt_part is not None
+        with tempfile.TemporaryDirectory(prefix=".dataset-lines-", dir=rdf_dir) as scratch:
+            runs = self._write_dataset_graph(files, actors, Path(scratch))
+            files["jsonld"].write(DOCUMENT_TAIL.encode("utf-8"))
+            files["nt"].close()
+            with contextlib.ExitStack() as stack:
+                sources = [stack.enter_context(run.open("rb")) if isinstance(run, Path) else run for run in runs]
+                dataset_lines = _unique_lines(heapq.merge(*sources))
+                graph = f" <{self.iris.dataset_graph}> .\n".encode()
+                final = self.ctx.path(rdf_path(ds, "nt"))
+                self.triples += _merge_sorted(self._nt_part, self._blocks, dataset_lines, final, files["nq"], graph)
         for f in files.values():
             f.close()
-        assert self._nt_part is not None
-        _merge_sorted(self._nt_part, chunk.nt, self.ctx.path(rdf_path(ds, "nt")), self.iris, self._sorted)
+        self._nt_part.unlink()
+        self.graphs += 1
         for fmt, (title, description) in DESCRIPTIONS.items():
             describe(self.ctx, rdf_path(ds, fmt), title, description)
         digest_many(self.ctx, [rdf_path(ds, fmt) for fmt in FORMATS])  # hashed on every core, once
@@ -463,45 +622,152 @@ class RdfSink(Sink):
             "files": {fmt: rdf_path(ds, fmt) for fmt in FORMATS},
         }
 
+    def _write_dataset_graph(
+        self, files: dict[str, IO[bytes]], actors: Iterable[Actor], scratch: Path
+    ) -> list[Path | list[bytes]]:
+        """The dataset graph (the actors, then the dataset itself) in Turtle and JSON-LD, as one
+        `chunk` of `group(dataset_triples(...))` would write it, `ACTOR_BATCH` actors at a time;
+        its N-Triples lines as sorted runs to merge: files (one per batch) and a list."""
+        writer = self.serialiser.writer
+        core = group(dataset_core_triples(self.ctx.dataset, self.iris))
+        actor_space = self.iris.actor("")
+        if any(s.startswith(actor_space) for s, _ in core):  # group() would merge it with an actor: all at once
+            core = group(dataset_triples(self.ctx.dataset, list(actors), self.iris))
+            actors = ()
+        runs: list[Path | list[bytes]] = []
+        ttl_head = b"\n# dataset\n"
+        batches = iter(actors)
+        while batch := list(itertools.islice(batches, ACTOR_BATCH)):
+            shaped = writer.write_shapes(actor_shapes(batch, self.iris))
+            files["ttl"].write(ttl_head + shaped.turtle)
+            ttl_head = b"\n"
+            self._append_jsonld(files, shaped.json)
+            run = scratch / f"{len(runs):06d}.nt"
+            run.write_bytes(shaped.nt.replace(NT_END_BYTES, b" .\n"))
+            runs.append(run)
+            self.classes.update(shaped.classes)
+        written = writer.write(core)
+        files["ttl"].write(ttl_head + written.turtle.encode("utf-8"))
+        self._append_jsonld(files, ",\n".join(written.json_nodes).encode("utf-8"))
+        self.classes.update(written.classes)
+        runs.append([line.encode("utf-8") for line in written.nt_lines])
+        return runs
 
-def _merge_sorted(part: Path, dataset_nt: bytes, final: Path, iris: Iris, blocks_sorted: bool) -> None:
-    """The sorted .nt: dataset lines that sort before the documents, the document blocks, the rest.
 
-    Dataset-level subjects lie outside `{base}/document/`, so each dataset line sorts either
-    before or after every document line, and the document blocks are copied as they are (in
-    the kernel). Should that not hold, or documents have come out of corpus order, everything
-    is sorted in memory instead.
+def _unique_lines(lines: Iterable[bytes]) -> Iterator[bytes]:
+    previous = None
+    for line in lines:
+        if line != previous:
+            yield line
+            previous = line
+
+
+def _merge_sorted(
+    part: Path, blocks: list[_Block], dataset: Iterator[bytes], final: Path, nq: IO[bytes], graph: bytes
+) -> int:
+    """Write the sorted .nt: the document blocks of `part` merged with the sorted dataset lines;
+    append the dataset lines to the .nq (as `graph`). Returns how many dataset lines there are.
+
+    Each document's lines are a sorted block, and the subjects of different documents differ
+    (`{base}/document/{doc}/...`), so the blocks, ordered by their first lines, do not overlap:
+    they are copied as they are (in the kernel), and a dataset line goes between them, or, when
+    it sorts inside a block, that block alone is merged line by line. Should blocks overlap
+    (one document id twice), everything is sorted in memory instead.
     """
-    cut = f"<{iris.root}document/".encode()
-    lines = dataset_nt.splitlines(keepends=True)
-    with final.open("wb") as out:
-        if blocks_sorted and not any(x.startswith(cut) for x in lines):
-            out.write(b"".join(x for x in lines if x < cut))
-            out.flush()
-            _append_file(out, part)
-            out.write(b"".join(x for x in lines if x > cut))
-        else:
+    order = sorted(blocks, key=lambda b: b.first)
+    if any(a.last >= b.first for a, b in itertools.pairwise(order)):
+        lines = list(dataset)
+        nq.write(b"".join(lines).replace(b" .\n", graph))
+        with final.open("wb") as out:
             out.write(b"".join(sorted({*part.read_bytes().splitlines(keepends=True), *lines})))
-    part.unlink()
+        return len(lines)
+    count = 0
+    pending: list[bytes] = []
+    pending_size = 0
+
+    def flush(out: IO[bytes]) -> None:
+        nonlocal pending_size
+        if pending:
+            chunk = b"".join(pending)
+            out.write(chunk)
+            nq.write(chunk.replace(b" .\n", graph))
+            pending.clear()
+            pending_size = 0
+
+    with final.open("wb") as out, part.open("rb") as src:
+        line = next(dataset, None)
+        copy_from = copy_to = 0  # a run of blocks to copy in one go
+        for block in order:
+            while line is not None and line < block.first:
+                if copy_to > copy_from:
+                    out.flush()
+                    _copy_range(out, src, copy_from, copy_to - copy_from)
+                    copy_from = copy_to
+                pending.append(line)
+                pending_size += len(line)
+                count += 1
+                if pending_size >= MERGE_BUFFER:
+                    flush(out)
+                line = next(dataset, None)
+            flush(out)
+            if line is not None and line <= block.last:  # dataset lines inside this block: merge them in
+                if copy_to > copy_from:
+                    out.flush()
+                    _copy_range(out, src, copy_from, copy_to - copy_from)
+                src.seek(block.offset)
+                inside: list[bytes] = []
+                while line is not None and line <= block.last:
+                    inside.append(line)
+                    line = next(dataset, None)
+                count += len(inside)
+                nq.write(b"".join(inside).replace(b" .\n", graph))
+                lines = src.read(block.size).splitlines(keepends=True)
+                out.write(b"".join(_unique_lines(heapq.merge(lines, inside))))
+                copy_from = copy_to = block.offset + block.size
+                continue
+            if block.offset != copy_to:  # not next in the file: copy what is gathered first
+                if copy_to > copy_from:
+                    out.flush()
+                    _copy_range(out, src, copy_from, copy_to - copy_from)
+                copy_from = block.offset
+            copy_to = block.offset + block.size
+        if copy_to > copy_from:
+            out.flush()
+            _copy_range(out, src, copy_from, copy_to - copy_from)
+        while line is not None:
+            pending.append(line)
+            pending_size += len(line)
+            count += 1
+            if pending_size >= MERGE_BUFFER:
+                flush(out)
+            line = next(dataset, None)
+        flush(out)
+    return count
 
 
-def _append_file(out: IO[bytes], src: Path) -> None:
-    """Append `src` to `out` with sendfile (no copy through Python); plain copy where unsupported."""
-    size, sent = src.stat().st_size, 0
-    with src.open("rb") as f:
-        sendfile = getattr(os, "sendfile", None)
-        while sendfile is not None and sent < size:
-            try:
-                n = sendfile(out.fileno(), f.fileno(), sent, size - sent)
-            except OSError:
-                if sent:  # failed half-way (disk full, …): a real error
-                    raise
-                sendfile = None  # this system cannot sendfile between files
-                break
-            if n == 0:
-                break
-            sent += n
-        out.seek(0, os.SEEK_END)
-        if sent < size:
-            f.seek(sent)
-            shutil.copyfileobj(f, out, 1 << 20)
+def _copy_range(out: IO[bytes], src: IO[bytes], offset: int, size: int) -> None:
+    """Append `size` bytes of `src` from `offset` to `out` with sendfile (no copy through
+    Python); a plain copy where unsupported. `out` must be flushed."""
+    sent = 0
+    sendfile = getattr(os, "sendfile", None)
+    while sendfile is not None and sent < size:
+        try:
+            n = sendfile(out.fileno(), src.fileno(), offset + sent, size - sent)
+        except OSError:
+            if sent:  # failed half-way (disk full, …): a real error
+                raise
+            sendfile = None  # this system cannot sendfile between files
+            break
+        if n == 0:
+            break
+        sent += n
+    out.seek(0, os.SEEK_END)
+    if sent < size:
+        src.seek(offset + sent)
+        left = size - sent
+        while left:
+            data = src.read(min(left, 1 << 20))
+            if not data:
+                raise OSError(f"{src.name}: shorter than expected")
+            out.write(data)
+            left -= len(data)

@@ -15,7 +15,18 @@ from typing import Any
 from ..config import DatasetSpec
 from ..tableschema import DIALECT, ESCAPE_NOTE, TABLES, Table
 from . import BuildContext, Sink
-from .files import CHECKSUMS_FILE, DIST_DIR, SITE_DIR, STORE_DIR, artefacts, describe, described, digest, digest_many
+from .files import (
+    CHECKSUMS_FILE,
+    DIST_DIR,
+    SITE_DIR,
+    STORE_DIR,
+    artefacts,
+    describe,
+    described,
+    digest,
+    digest_many,
+    record_digest,
+)
 from .ziparchive import Member, write_archive
 
 README_FILE = "README.md"
@@ -47,7 +58,7 @@ def write_zip(ctx: BuildContext, members: list[str], target: Path, prefix: str) 
     stamp = zip_timestamp(ctx.dataset.created)
     target.parent.mkdir(parents=True, exist_ok=True)
     jobs = ctx.options.jobs if ctx.options.jobs > 0 else (os.cpu_count() or 1)
-    write_archive(
+    sha256, size = write_archive(
         target,
         [Member(f"{prefix}/{rel}", ctx.out / rel) for rel in members],
         stamp,
@@ -56,6 +67,7 @@ def write_zip(ctx: BuildContext, members: list[str], target: Path, prefix: str) 
         ctx.out / ZIP_SPOOL_DIR,
         jobs,
     )
+    record_digest(ctx, target.relative_to(ctx.out).as_posix(), sha256, size)  # hashed as it was written
 
 
 # ---------------------------------------------------------------- data README

@@ -9,35 +9,38 @@ Pages (relative links only, so the site works from the file system and any stati
   site/site.css
 
 Document pages are rendered per document (a pure function of the records, so it may run in a
-worker process) and written to a hidden staging folder of the build; what actor pages need from
-every document goes into a small SQLite spool there, so memory does not grow with the corpus.
+worker process) and written to a hidden staging folder of the build. What an actor page shows
+of a document (its mentions in context, the units about the actor, the recommendations
+addressed to it) is made as HTML in the same worker, one `ActorPart` per actor the document
+names, and goes into a small SQLite spool there, so memory does not grow with the corpus.
 `finish` runs after the release sinks: it writes one page per actor in tasks of consecutive
-actors spread over the build's worker processes (`ctx.map`; each task streams its rows from
-the spool, read only), lists every file already in the build (with the hashes `files.digest`
-shares with SHA256SUMS) and moves the site into place.
+actors spread over the build's worker processes (`ctx.map`; each task streams its parts from
+the spool, read only, and joins them), lists every file already in the build (with the hashes
+`files.digest` shares with SHA256SUMS) and moves the site into place.
 
-Corpus scale (10,000 documents, ~130,000 actors): the cost per document is Graphviz laying out
-the argument map (~5 ms of `dot` CPU; external, deterministic, untouched), the page template
-(~8 ms) and ~14 actor pages of ~0.3 ms template + one file each; every step is per document or
-per actor, so the site grows linearly and its memory does not grow.
+Corpus scale (10,000 documents, ~130,000 actors): the HTML is made by `sitehtml` (layouts from
+the templates, rows in Python, see there). Per document (measured on 100 synthetic documents,
+CPU): Graphviz laying out the argument map (~4 ms of `dot`, external, deterministic, the largest
+part now), ~4-5 ms of Python (the essay's highlighting and the map's SVG edits ~1 ms each, the
+DOT text, the page, the actor-page parts) and one file; per actor page ~0.1 ms of Python and one
+file. Creating the files (kernel time) is most of `write` and `finish`. Every step is per
+document or per actor, so the site grows linearly and its memory does not grow.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from itertools import groupby, islice
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..argmap import ROLE_COLOURS, argument_map_svg, text_anchor
@@ -46,8 +49,18 @@ from ..model import Actor, Claim, DocumentRecords, Recommendation
 from ..tableschema import TABLES
 from . import BuildContext, Sink
 from .files import CHECKSUMS_FILE, SITE_DIR, STORE_DIR, artefacts, described, digest_many, media_type
+from .sitehtml import (
+    ActorPart,
+    actor_page,
+    actor_parts,
+    actor_rows,
+    document_items,
+    document_page,
+    environment,
+    popover,
+)
+from .sitehtml import human_size as human_size
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STAGING_DIR = ".site-staging"  # hidden: files.artefacts() skips it
 CONTEXT_CHARS = 80  # characters of text shown on each side of a mention on actor pages
 FORMATS = {  # media type → what a reader calls it
@@ -69,42 +82,25 @@ RELATION_WORDS = {  # (outgoing, incoming) phrasing of each relation type
 }
 
 
-@cache
-def environment() -> Environment:
-    """Jinja2 with autoescaping on for every template: data never becomes markup."""
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["size"] = human_size
-    env.globals["anchor"] = text_anchor
-    return env
-
-
-def human_size(n: int) -> str:
-    if n < 1024:
-        return f"{n} B"
-    for unit in ("KiB", "MiB", "GiB"):
-        n /= 1024
-        if n < 1024 or unit == "GiB":
-            return f"{n:.1f} {unit}"
-    raise AssertionError("unreachable")
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*").fullmatch  # what `quote` leaves as it is
 
 
 def href(*parts: str) -> str:
     """A relative URL from path segments, each percent-encoded."""
-    return "/".join(quote(p) for p in parts)
+    return "/".join(p if _URL_SAFE(p) else quote(p) for p in parts)
+
+
+def write_page(path: str, page: bytes) -> None:
+    """One page (UTF-8, LF line ends); the path as a str (no Path object per page)."""
+    with open(path, "wb") as f:
+        f.write(page)
 
 
 # ---------------------------------------------------------------- document pages
 
 
 class DocSummary(NamedTuple):
-    """What the index and actor pages show of a document (attributes: Jinja reads them fastest)."""
+    """What the index shows of a document."""
 
     id: str
     title: str
@@ -116,43 +112,14 @@ class DocSummary(NamedTuple):
     mentions: int
 
 
-class MentionRow(NamedTuple):
-    anchor: str
-    before: str
-    text: str
-    after: str
-
-
-class UnitRow(NamedTuple):
-    """A unit as an actor page lists it (action, modality and time frame: recommendations only)."""
-
-    doc: DocSummary
-    local: str
-    role: str
-    kind: str
-    text: str
-    action: str | None
-    modality: str | None
-    time_frame: str | None
-
-
-class ActorUnits(NamedTuple):
-    addressee: list[UnitRow]
-    target: list[UnitRow]
-    beneficiary: list[UnitRow]
-    about: list[UnitRow]
-
-
 @dataclass
 class RenderedDocument:
-    """What one document contributes: its page, a summary for the index, rows for actor pages."""
+    """What one document contributes: its page, a summary for the index, parts of actor pages."""
 
     doc_id: str
-    html: str
+    html: bytes  # UTF-8: encoded in the worker, written as it is (no decode and encode in the parent)
     summary: DocSummary
-    mentions: list[tuple[str, str, str, str, str]] = field(default_factory=list)  # actor, anchor, before, text, after
-    # actor, relation, unit local id, role, kind, text, action, modality, time frame
-    units: list[tuple[str, str, str, str, str, str, str | None, str | None, str | None]] = field(default_factory=list)
+    actors: list[ActorPart] = field(default_factory=list)  # sorted by actor id
 
 
 def _context(text: str, start: int, end: int) -> tuple[str, str]:
@@ -163,7 +130,7 @@ def _context(text: str, start: int, end: int) -> tuple[str, str]:
         before = "…" + before[before.index(" ") + 1 :]
     if hi < len(text) and " " in after:
         after = after[: after.rindex(" ")] + "…"
-    return " ".join(before.split("\n")), " ".join(after.split("\n"))
+    return before.replace("\n", " "), after.replace("\n", " ")
 
 
 class RelationView(NamedTuple):
@@ -190,73 +157,38 @@ def _relations(records: DocumentRecords) -> dict[str, list[RelationView]]:
     return by_unit
 
 
-POPOVER_END = "<!--end of popover-->"  # cannot occur in escaped data (no raw "<")
-
-
-def popovers(
-    records: DocumentRecords, relations: dict[str, list[RelationView]], actors: dict[str, Actor]
-) -> list[Markup]:
-    """The popover of each unit (in `records.claims` order), rendered together."""
-    html = (
-        environment()
-        .get_template("_unit.html")
-        .render(units=records.claims, relations=relations, actors=actors, end=Markup(POPOVER_END))
-    )
-    pieces = html.split(POPOVER_END)
-    assert len(pieces) == len(records.claims) + 1 and not pieces[-1].strip(), "one popover per unit"
-    return [Markup(p) for p in pieces[:-1]]
-
-
 def render_document(records: DocumentRecords, dataset_title: str) -> RenderedDocument:
-    env = environment()
     doc, text = records.document, records.document.text
     actors = {a.id: a for a in records.actors}
     relations = _relations(records)
-    pops = popovers(records, relations, actors)
 
     spans = [Span(s, e, PARAGRAPH, f"p{s}", "p") for s, e in paragraphs(text)]
-    for unit, pop in zip(records.claims, pops, strict=True):
+    for unit in records.claims:
         classes = f"unit role-{unit.role}" + (" recommendation" if isinstance(unit, Recommendation) else "")
-        spans.append(
-            Span(
-                unit.start,
-                unit.end,
-                UNIT,
-                unit.id,
-                "mark",
-                head={
-                    "class": classes,
-                    "id": text_anchor(unit.local_id),
-                    "tabindex": "0",
-                    "data-unit": unit.id,
-                    "aria-describedby": f"pop-{unit.local_id}",
-                },
-                rest={"class": classes + " continued", "data-unit": unit.id},
-                inner=pop,
-            )
-        )
+        head = {
+            "class": classes,
+            "id": text_anchor(unit.local_id),
+            "tabindex": "0",
+            "data-unit": unit.id,
+            "aria-describedby": f"pop-{unit.local_id}",
+        }
+        rest = {"class": classes + " continued", "data-unit": unit.id}
+        pop = Markup(popover(unit, relations[unit.id], actors))
+        spans.append(Span(unit.start, unit.end, UNIT, unit.id, "mark", head, rest, pop))
     targets = {a: href("..", "actors", f"{a}.html") for a in {m.actor_id for m in records.mentions}}
     for m in records.mentions:
         actor = actors.get(m.actor_id)
         label = f"{actor.name} ({actor.kind})" if actor else m.actor_id
         target = targets[m.actor_id]
-        spans.append(
-            Span(
-                m.start,
-                m.end,
-                MENTION,
-                m.id,
-                "a",
-                head={
-                    "class": "mention",
-                    "id": m.id.split("/", 1)[1],
-                    "href": target,
-                    "data-actor": m.actor_id,
-                    "title": label,
-                },
-                rest={"class": "mention continued", "href": target, "data-actor": m.actor_id, "title": label},
-            )
-        )
+        head = {
+            "class": "mention",
+            "id": m.id.split("/", 1)[1],
+            "href": target,
+            "data-actor": m.actor_id,
+            "title": label,
+        }
+        rest = {"class": "mention continued", "href": target, "data-actor": m.actor_id, "title": label}
+        spans.append(Span(m.start, m.end, MENTION, m.id, "a", head, rest))
     units_by_local = {c.local_id: c for c in records.claims}
     recommendations = []
     for rec in records.recommendations:
@@ -266,44 +198,32 @@ def render_document(records: DocumentRecords, dataset_title: str) -> RenderedDoc
     for m in records.mentions:
         mention_counts[m.actor_id] = mention_counts.get(m.actor_id, 0) + 1
 
-    html = env.get_template("document.html").render(
-        root="../",
-        dataset_title=dataset_title,
-        document=doc,
+    html = document_page(
+        records,
+        dataset_title,
         essay=markup(text, spans),
-        argument_map=Markup(argument_map_svg(records)),
-        units=records.claims,
-        relations=relations,
-        relation_list=records.relations,
-        recommendations=recommendations,
+        argument_map=argument_map_svg(records),
         actors=actors,
+        relations=relations,
+        recommendations=recommendations,
         mention_counts=mention_counts,
     )
 
-    rows_m = []
+    mentions = []
     for m in sorted(records.mentions, key=lambda m: (m.start, m.end, m.actor_id)):  # reading order
         before, after = _context(text, m.start, m.end)
-        rows_m.append((m.actor_id, m.id.split("/", 1)[1], before, m.text, after))
-    rows_u = []
-    for unit in records.claims:
-        info = (unit.local_id, str(unit.role), str(unit.kind), unit.text)
-        if isinstance(unit, Recommendation):
-            rec = (*info, unit.action, str(unit.modality), unit.time_frame)
-            links = [("addressee", unit.addressees), ("target", unit.targets), ("beneficiary", unit.beneficiaries)]
-            for relation, ids in links:
-                rows_u.extend((a, relation, *rec) for a in ids)
-        rows_u.extend((a, "about", *info, None, None, None) for a in unit.about)
+        mentions.append((m.actor_id, m.id.split("/", 1)[1], before, m.text, after))
     summary = DocSummary(
         doc.id,
         doc.title,
         doc.language,
         doc.date,
         len(records.claims),
-        len(records.recommendations),
+        len(recommendations),
         len(records.relations),
         len(records.mentions),
     )
-    return RenderedDocument(doc.id, html, summary, rows_m, rows_u)
+    return RenderedDocument(doc.id, html.encode("utf-8"), summary, actor_parts(records, mentions))
 
 
 # ---------------------------------------------------------------- actor pages
@@ -313,8 +233,8 @@ def render_document(records: DocumentRecords, dataset_title: str) -> RenderedDoc
 class ActorTask:
     """A run of consecutive actors (in id order) whose pages one worker process writes.
 
-    Carries the actors and the few others their pages link to; the rows (mentions, units) and
-    document summaries are read from the spool, so a task stays small whatever the corpus size.
+    Carries the actors and the few others their pages link to; the parts documents gave them
+    are read from the spool, so a task stays small whatever the corpus size.
     """
 
     spool: Path
@@ -327,29 +247,38 @@ class ActorTask:
 
 
 ACTOR_CHUNK = 256  # actors per task: large enough to amortise a task, small enough to spread well
+PART_COLUMNS = ", ".join(ActorPart._fields)
 
 
 def actor_tasks(spool: Path, folder: Path, dataset_title: str, actors: Sequence[Actor]) -> Iterator[ActorTask]:
     """The actor pages of the corpus as tasks, made lazily (the build's map takes a few at a time)."""
-    known = {a.id: a for a in actors}
-    parts: dict[str, list[Actor]] = {}
-    members: dict[str, list[Actor]] = {}
-    for a in actors:
+    # Only positions and ids are held for the whole corpus: an Actor is rebuilt when its chunk
+    # (or a chunk naming it) comes up, so memory does not grow with the corpus' actors.
+    ids = [a.id for a in actors]  # sorted by id (the finish contract)
+    parts: dict[str, list[int]] = {}
+    members: dict[str, list[int]] = {}
+    for n, a in enumerate(actors):
         for whole in a.part_of:
-            parts.setdefault(whole, []).append(a)
+            parts.setdefault(whole, []).append(n)
         for group in a.member_of:
-            members.setdefault(group, []).append(a)
-    each = iter(actors)
-    while chunk := list(islice(each, ACTOR_CHUNK)):
+            members.setdefault(group, []).append(n)
+
+    def known(actor_id: str) -> Actor | None:
+        at = bisect_left(ids, actor_id)
+        return actors[at] if at < len(ids) and ids[at] == actor_id else None
+
+    for start in range(0, len(ids), ACTOR_CHUNK):
+        chunk = list(actors[start : start + ACTOR_CHUNK])
         named = {i for a in chunk for i in (*a.part_of, *a.member_of)}
+        related = {i: found for i in sorted(named) if (found := known(i)) is not None}
         yield ActorTask(
             spool,
             folder,
             dataset_title,
             chunk,
-            {i: known[i] for i in sorted(named) if i in known},
-            {a.id: parts[a.id] for a in chunk if a.id in parts},
-            {a.id: members[a.id] for a in chunk if a.id in members},
+            related,
+            {a.id: [actors[n] for n in parts[a.id]] for a in chunk if a.id in parts},
+            {a.id: [actors[n] for n in members[a.id]] for a in chunk if a.id in members},
         )
 
 
@@ -357,34 +286,27 @@ def render_actor_task(task: ActorTask) -> int:
     """Write the pages of a task's actors (in a worker process, or here with one job); how many."""
     if not task.actors:
         return 0
-    page = environment().get_template("actor.html")
     first, last = task.actors[0].id, task.actors[-1].id
     db = sqlite3.connect(f"{task.spool.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        docs = _DocSummaries(db)
-        where = "WHERE actor >= ? AND actor <= ? ORDER BY actor, seq"
-        mention_rows = "SELECT actor, doc, anchor, before, text, after FROM mention "
-        unit_rows = "SELECT actor, relation, doc, local, role, kind, text, action, modality, time_frame FROM unit "
-        mentions = _ByActor(db.execute(mention_rows + where, (first, last)))
-        units = _ByActor(db.execute(unit_rows + where, (first, last)))
+        rows = db.execute(
+            f"SELECT {PART_COLUMNS} FROM part WHERE actor >= ? AND actor <= ? ORDER BY actor, seq", (first, last)
+        )
+        by_actor = _ByActor(rows)
+        related = task.related
+        folder = os.fspath(task.folder)
         for actor in task.actors:
-            _actor_page(task, page, docs, actor, mentions.take(actor.id), units.take(actor.id))
+            links = {
+                "part_of": [related[i] for i in actor.part_of if i in related],
+                "member_of": [related[i] for i in actor.member_of if i in related],
+                "parts": task.parts.get(actor.id, []),
+                "members": task.members.get(actor.id, []),
+            }
+            html = actor_page(task.dataset_title, actor, links, by_actor.take(actor.id))
+            write_page(f"{folder}/{actor.id}.html", html.encode("utf-8"))
     finally:
         db.close()
     return len(task.actors)
-
-
-class _DocSummaries(dict[str, DocSummary]):
-    """Document summaries read from the spool as pages need them (each once per task)."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        super().__init__()
-        self.db = db
-
-    def __missing__(self, doc_id: str) -> DocSummary:
-        (summary,) = self.db.execute("SELECT summary FROM doc WHERE id = ?", (doc_id,)).fetchone()
-        found = self[doc_id] = DocSummary(*json.loads(summary))
-        return found
 
 
 class _ByActor:
@@ -403,31 +325,6 @@ class _ByActor:
         return out
 
 
-def _actor_page(
-    task: ActorTask, page: Any, docs: _DocSummaries, actor: Actor, mentions: list[tuple], units: list[tuple]
-) -> None:
-    by_relation = ActorUnits([], [], [], [])
-    for _, relation, doc, *rest in units:
-        getattr(by_relation, relation).append(UnitRow(docs[doc], *rest))
-    related = task.related
-    html = page.render(
-        root="../",
-        dataset_title=task.dataset_title,
-        actor=actor,
-        part_of=[related[i] for i in actor.part_of if i in related],
-        member_of=[related[i] for i in actor.member_of if i in related],
-        parts=task.parts.get(actor.id, []),
-        members=task.members.get(actor.id, []),
-        mentions=[
-            (docs[doc], [MentionRow(*m[2:]) for m in group]) for doc, group in groupby(mentions, key=itemgetter(1))
-        ],
-        mention_count=len(mentions),
-        units=by_relation,
-    )
-    with open(task.folder / f"{actor.id}.html", "w", encoding="utf-8", newline="\n") as f:
-        f.write(html)
-
-
 # ---------------------------------------------------------------- the sink
 
 
@@ -443,15 +340,14 @@ class _Staging:
         self.root = out / STAGING_DIR
         self.site = self.root / SITE_DIR
         self.spool = self.root / "spool.sqlite"
+        self.documents = os.fspath(self.site / "documents")
         (self.site / "documents").mkdir(parents=True)
         (self.site / "actors").mkdir()
         self.db = sqlite3.connect(self.spool)
         self.db.executescript(
-            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-            "CREATE TABLE mention(seq INTEGER PRIMARY KEY, actor TEXT, doc TEXT, anchor TEXT,"
-            " before TEXT, text TEXT, after TEXT);"
-            "CREATE TABLE unit(seq INTEGER PRIMARY KEY, actor TEXT, relation TEXT, doc TEXT, local TEXT,"
-            " role TEXT, kind TEXT, text TEXT, action TEXT, modality TEXT, time_frame TEXT);"
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=16384;"
+            "CREATE TABLE part(seq INTEGER PRIMARY KEY, actor TEXT, addressee TEXT, target TEXT,"
+            " beneficiary TEXT, about TEXT, mentions TEXT, mention_count INTEGER);"
             "CREATE TABLE doc(seq INTEGER PRIMARY KEY, id TEXT UNIQUE, summary TEXT);"
         )
 
@@ -485,24 +381,13 @@ class SiteSink(Sink):
         return render_document(records, self.ctx.dataset.title)
 
     def write(self, rendered: RenderedDocument) -> None:
-        page = self.site / "documents" / f"{rendered.doc_id}.html"
-        page.write_text(rendered.html, encoding="utf-8", newline="\n")
-        doc = rendered.doc_id
-        self.db.execute("INSERT INTO doc(id, summary) VALUES (?, ?)", (doc, json.dumps(rendered.summary)))
-        self.db.executemany(
-            "INSERT INTO mention(actor, doc, anchor, before, text, after) VALUES (?, ?, ?, ?, ?, ?)",
-            [(a, doc, anchor, b, t, af) for a, anchor, b, t, af in rendered.mentions],
-        )
-        self.db.executemany(
-            "INSERT INTO unit(actor, relation, doc, local, role, kind, text, action, modality, time_frame)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(a, rel, doc, *rest) for a, rel, *rest in rendered.units],
-        )
+        write_page(f"{self.staging.documents}/{rendered.doc_id}.html", rendered.html)
+        self.db.execute("INSERT INTO doc(id, summary) VALUES (?, ?)", (rendered.doc_id, json.dumps(rendered.summary)))
+        self.db.executemany(f"INSERT INTO part({PART_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", rendered.actors)
 
     def finish(self, actors: Sequence[Actor]) -> None:
-        self.db.executescript(  # built once, after the inserts: actor pages read the rows by actor
-            "CREATE INDEX mention_actor ON mention(actor, seq); CREATE INDEX unit_actor ON unit(actor, seq);"
-        )
+        # Built once, after the inserts: actor pages read the parts by actor.
+        self.db.execute("CREATE INDEX part_actor ON part(actor, seq)")
         self.db.commit()
         env = environment()
         # One page per actor, spread over the build's worker processes (idle by now; with one job,
@@ -511,7 +396,7 @@ class SiteSink(Sink):
         written = sum(self.ctx.map(render_actor_task, tasks, chunksize=1))
         assert written == len(actors), "one page per actor"
         docs = [DocSummary(*json.loads(s)) for (s,) in self.db.execute("SELECT summary FROM doc ORDER BY seq")]
-        counts = dict(self.db.execute("SELECT actor, count(*) FROM mention GROUP BY actor").fetchall())
+        counts = dict(self.db.execute("SELECT actor, sum(mention_count) FROM part GROUP BY actor"))
         self._write("site.css", env.get_template("site.css").render(roles=ROLE_COLOURS))
         self._write(
             "index.html",
@@ -522,9 +407,12 @@ class SiteSink(Sink):
                 citation=self._citation(),
                 downloads=self._downloads(),
                 tables=self._tables(),
-                documents=docs,
-                actors=actors,
-                mention_counts=counts,
+                document_count=len(docs),
+                unit_count=sum(d.units for d in docs),
+                relation_count=sum(d.relations for d in docs),
+                actor_count=len(actors),
+                document_items=Markup(document_items(docs)),
+                actor_rows=Markup(actor_rows(actors, counts)),
                 jsonld=self._jsonld(),
                 checksums_file=CHECKSUMS_FILE,
             ),

@@ -4,7 +4,8 @@ Rows of one document are rendered (pure, picklable: a string per table) and appe
 to open files in corpus order. Unit ids start with "<doc-id>/" and corpus order sorts
 folders by name + "/", so appending keeps those tables sorted by primary key. Tables
 keyed by the bare document id ("a" < "a-b" but "a-b/" < "a/") are spooled with their
-sort keys and written in key order at the end; the index holds keys, not rows.
+sort keys and written in key order at the end; the index holds keys, not rows. The actor
+tables are written at the end, a batch of (sorted) actors at a time, never the whole list.
 
 Cells that a spreadsheet would run as a formula are escaped reversibly, see `escape_cell`.
 """
@@ -13,9 +14,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
+from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from ..model import Actor, DocumentRecords, Recommendation
 from ..tableschema import DIALECT, ESCAPE_CHAR, FORMULA_TRIGGERS, TABLES, Column, Table
@@ -24,7 +27,10 @@ from .files import describe, digest_many
 
 # Tables keyed by a bare document id: their rows are re-sorted at the end (see module doc).
 REORDERED = frozenset({"documents", "document_facts", "document_fact_evidence"})
+CORPUS_BATCH = 1000  # actors whose rows are formatted at once in finish
+WRITE_BUFFER = 1 << 18  # per table file: a few documents' rows per write() call, not several calls each
 _ESCAPED_STARTS = (*FORMULA_TRIGGERS, ESCAPE_CHAR)
+T = TypeVar("T")
 
 
 def escape_cell(value: str) -> str:
@@ -68,6 +74,8 @@ class _Format:
         self.table = table
         self.cells = [_formatter(c) for c in table.columns]
         self.key_index = [table.column_names.index(k) for k in table.primary_key]
+        # For sorting rows: the same order as `key`, made in C (one column: the value itself, not a 1-tuple).
+        self.sort_key: Callable[[tuple], Any] = itemgetter(*self.key_index)
 
     def key(self, row: tuple) -> tuple:
         return tuple(row[i] for i in self.key_index)
@@ -139,7 +147,7 @@ def document_rows(table: Table, records: DocumentRecords) -> Iterable[tuple]:
     raise KeyError(f"no rows for table {table.name!r}")
 
 
-def corpus_rows(table: Table, actors: list[Actor]) -> Iterable[tuple]:
+def corpus_rows(table: Table, actors: Iterable[Actor]) -> Iterable[tuple]:
     match table.name:
         case "actors":
             return [record_row(table, a) for a in actors]
@@ -155,12 +163,18 @@ def render_document(records: DocumentRecords) -> dict[str, tuple[int, Any]]:
         if table.scope != "document":
             continue
         fmt = FORMATS[table.name]
-        rows = sorted(document_rows(table, records), key=fmt.key)
+        rows = sorted(document_rows(table, records), key=fmt.sort_key)
         if table.name in REORDERED:
             out[table.name] = (len(rows), list(zip([fmt.key(r) for r in rows], fmt.lines(rows), strict=True)))
         else:
             out[table.name] = (len(rows), fmt.text(rows))
     return out
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 # ---------------------------------------------------------------- sink
@@ -203,7 +217,7 @@ class TablesSink(Sink):
     def _open(self, table: Table) -> IO[str]:
         f = self.files.get(table.name)
         if f is None:
-            f = open(self.ctx.path(table.path), "w", encoding="utf-8", newline="")  # noqa: SIM115
+            f = open(self.ctx.path(table.path), "w", encoding="utf-8", newline="", buffering=WRITE_BUFFER)  # noqa: SIM115
             f.write(FORMATS[table.name].header())
             self.files[table.name] = f
         return f
@@ -227,20 +241,38 @@ class TablesSink(Sink):
             elif chunk:
                 self._open(FORMATS[name].table).write(chunk)
 
-    def finish(self, actors: list[Actor]) -> None:
+    def finish(self, actors: Sequence[Actor]) -> None:
+        self._write_corpus_tables(actors)
         for table in TABLES:
             f = self._open(table)
-            if table.scope == "corpus":
-                fmt = FORMATS[table.name]
-                rows = sorted(corpus_rows(table, actors), key=fmt.key)
-                f.writelines(fmt.lines(rows))
-                self.rows[table.name] = len(rows)
-            elif table.name in self.spools:
+            if table.name in self.spools:
                 self.spools.pop(table.name).copy_sorted(f)
             f.close()
             describe(self.ctx, table.path, table.title, table.description, "text/csv")
         digest_many(self.ctx, [t.path for t in TABLES])  # hashed on every core, once
         self.ctx.counts["rows"] = dict(self.rows)
+
+    def _write_corpus_tables(self, actors: Sequence[Actor]) -> None:
+        """The actor tables in one pass over the actors, a batch at a time (bounded memory at any corpus size).
+
+        `actors` is sorted by id and every corpus table's key starts with the actor id, so rows
+        sorted within a batch of consecutive actors are in the order of the whole table.
+        """
+        tables = [t for t in TABLES if t.scope == "corpus"]
+        for table in tables:
+            self.rows[table.name] = 0
+        last = ""
+        for batch in _batches(actors, CORPUS_BATCH):
+            ids = [a.id for a in batch]
+            if min(ids) < last:  # batches would interleave: the Sink contract says sorted
+                raise ValueError("TablesSink.finish: the actors must come sorted by id")
+            last = max(ids)
+            for table in tables:
+                fmt = FORMATS[table.name]
+                rows = sorted(corpus_rows(table, batch), key=fmt.sort_key)
+                if rows:
+                    self._open(table).write(fmt.text(rows))
+                    self.rows[table.name] += len(rows)
 
 
 # ---------------------------------------------------------------- reading back

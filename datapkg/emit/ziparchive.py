@@ -16,6 +16,7 @@ beforehand, and a 10,000-document corpus has an N-Quads file of ~8 GiB).
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import struct
 import zlib
@@ -96,6 +97,24 @@ class _Entry:
     version: int  # version needed to extract (and made by): 45 once ZIP64 fields were used
 
 
+class _Hashing:
+    """A binary file being written, with the SHA-256 and count of the bytes written so far."""
+
+    def __init__(self, f: IO[bytes]) -> None:
+        self.f, self.hash, self.size = f, hashlib.sha256(), 0
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        self.size += len(data)
+        return self.f.write(data)
+
+    def tell(self) -> int:
+        return self.size  # the file was empty: what was written is where we are
+
+    def flush(self) -> None:
+        self.f.flush()
+
+
 def write_archive(
     target: Path,
     members: Sequence[Member],
@@ -104,13 +123,17 @@ def write_archive(
     level: int,
     spool_dir: Path,
     jobs: int = 1,
-) -> None:
+) -> tuple[str, int]:
     """Write `members` (in this order) to `target`: deflated at `level`, all stamped `date_time`
-    with Unix permissions `mode`. Spool files go to `spool_dir` (created, then removed)."""
+    with Unix permissions `mode`. Spool files go to `spool_dir` (created, then removed).
+
+    Returns the SHA-256 (hex) and size of the archive, hashed as it was written: no one needs to
+    read it again to list its checksum (`files.record_digest`)."""
     spool_dir.mkdir(parents=True, exist_ok=True)
     dostime, dosdate = _dos_stamp(date_time)
     try:
-        with ThreadPoolExecutor(max(1, jobs)) as pool, open(target, "wb") as out:
+        with ThreadPoolExecutor(max(1, jobs)) as pool, open(target, "wb") as raw:
+            out = _Hashing(raw)
             # Largest first: the longest member starts at once instead of last.
             order = sorted(range(len(members)), key=lambda i: -members[i].source.stat().st_size)
             futures: dict[int, Future[Deflated]] = {
@@ -124,9 +147,10 @@ def write_archive(
             _write_directory(out, entries, dostime, dosdate, mode)
     finally:
         shutil.rmtree(spool_dir, ignore_errors=True)
+    return out.hash.hexdigest(), out.size
 
 
-def _write_member(out: IO[bytes], name: str, done: Deflated, dostime: int, dosdate: int) -> _Entry:
+def _write_member(out: _Hashing, name: str, done: Deflated, dostime: int, dosdate: int) -> _Entry:
     """The local header and the deflated data, as zipfile writes a member opened for writing."""
     encoded, flags = _name(name)
     zip64 = done.size * 1.05 > ZIP64_LIMIT  # zipfile's test, made on the size known beforehand
@@ -160,7 +184,7 @@ def _write_member(out: IO[bytes], name: str, done: Deflated, dostime: int, dosda
     return entry
 
 
-def _write_directory(out: IO[bytes], entries: list[_Entry], dostime: int, dosdate: int, mode: int) -> None:
+def _write_directory(out: _Hashing, entries: list[_Entry], dostime: int, dosdate: int, mode: int) -> None:
     """The central directory and end records, as zipfile.ZipFile._write_end_record writes them."""
     start = out.tell()
     for e in entries:
