@@ -585,3 +585,19 @@ def test_colours_have_sufficient_contrast(site: Path) -> None:
         assert contrast(ink, colour) >= 7 and contrast(link, colour) >= 4.5, role
     for style in EDGE_STYLES.values():
         assert contrast(style["color"], "#ffffff") >= 4.5
+
+
+def test_index_lists_are_streamed_in_batches_to_the_same_page(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At corpus scale the index's document and actor lists are written a batch at a time; the page
+    must not depend on the batch size (42 actors in batches of 5, with mention counts merged in)."""
+    from datapkg.emit import site
+
+    monkeypatch.setattr(site, "INDEX_BATCH", 5)
+    out = tmp_path / "out"
+    build(SEEDS, out, BuildOptions(store=False))
+    page = (out / "site" / "index.html").read_bytes()
+    assert page == (built / "site" / "index.html").read_bytes()
+    assert page.count(b'<tr><th scope="row"><a href="actors/') == 42
+    assert b"<td>0</td></tr>" not in page  # every seed actor is mentioned: the counts were found

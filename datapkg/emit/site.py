@@ -35,10 +35,11 @@ import re
 import shutil
 import sqlite3
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote
 
 from markupsafe import Markup
@@ -246,6 +247,8 @@ class ActorTask:
     members: dict[str, list[Actor]]
 
 
+T = TypeVar("T")
+INDEX_BATCH = 2_000  # rows of the index's lists formatted at a time
 ACTOR_CHUNK = 256  # actors per task: large enough to amortise a task, small enough to spread well
 PART_COLUMNS = ", ".join(ActorPart._fields)
 
@@ -280,6 +283,11 @@ def actor_tasks(spool: Path, folder: Path, dataset_title: str, actors: Sequence[
             {a.id: [actors[n] for n in parts[a.id]] for a in chunk if a.id in parts},
             {a.id: [actors[n] for n in members[a.id]] for a in chunk if a.id in members},
         )
+
+
+def _batches(items: Iterator[T], size: int) -> Iterator[list[T]]:
+    while batch := list(islice(items, size)):
+        yield batch
 
 
 def render_actor_task(task: ActorTask) -> int:
@@ -395,28 +403,8 @@ class SiteSink(Sink):
         tasks = actor_tasks(self.staging.spool, self.site / "actors", self.ctx.dataset.title, actors)
         written = sum(self.ctx.map(render_actor_task, tasks, chunksize=1))
         assert written == len(actors), "one page per actor"
-        docs = [DocSummary(*json.loads(s)) for (s,) in self.db.execute("SELECT summary FROM doc ORDER BY seq")]
-        counts = dict(self.db.execute("SELECT actor, sum(mention_count) FROM part GROUP BY actor"))
         self._write("site.css", env.get_template("site.css").render(roles=ROLE_COLOURS))
-        self._write(
-            "index.html",
-            env.get_template("index.html").render(
-                root="",
-                dataset=self.ctx.dataset,
-                dataset_title=self.ctx.dataset.title,
-                citation=self._citation(),
-                downloads=self._downloads(),
-                tables=self._tables(),
-                document_count=len(docs),
-                unit_count=sum(d.units for d in docs),
-                relation_count=sum(d.relations for d in docs),
-                actor_count=len(actors),
-                document_items=Markup(document_items(docs)),
-                actor_rows=Markup(actor_rows(actors, counts)),
-                jsonld=self._jsonld(),
-                checksums_file=CHECKSUMS_FILE,
-            ),
-        )
+        self._write_index(env, actors)
         target = self.ctx.out / SITE_DIR
         shutil.rmtree(target, ignore_errors=True)
         os.replace(self.site, target)
@@ -424,6 +412,57 @@ class SiteSink(Sink):
         self._staging = None
 
     # -------------------------------------------------------------- corpus-level pages
+
+    def _summaries(self) -> Iterator[DocSummary]:
+        for (summary,) in self.db.execute("SELECT summary FROM doc ORDER BY seq"):
+            yield DocSummary(*json.loads(summary))
+
+    def _mention_counts(self) -> Callable[[str], int]:
+        """Mentions of an actor, asked in increasing id order: a merge with SQLite's sorted groups,
+        so the counts of every actor are never held at once."""
+        rows = self.db.execute("SELECT actor, sum(mention_count) FROM part GROUP BY actor ORDER BY actor")
+        pending = next(rows, None)
+
+        def count(actor_id: str) -> int:
+            nonlocal pending
+            while pending is not None and pending[0] < actor_id:
+                pending = next(rows, None)
+            return pending[1] if pending is not None and pending[0] == actor_id else 0
+
+        return count
+
+    def _write_index(self, env: Any, actors: Sequence[Actor]) -> None:
+        """index.html, its two long lists streamed in batches: at corpus scale they are tens of megabytes."""
+        units = relations = documents = 0
+        for d in self._summaries():
+            units, relations, documents = units + d.units, relations + d.relations, documents + 1
+        holes = {"document_items": "\0documents\0", "actor_rows": "\0actors\0"}
+        page = env.get_template("index.html").render(
+            root="",
+            dataset=self.ctx.dataset,
+            dataset_title=self.ctx.dataset.title,
+            citation=self._citation(),
+            downloads=self._downloads(),
+            tables=self._tables(),
+            document_count=documents,
+            unit_count=units,
+            relation_count=relations,
+            actor_count=len(actors),
+            jsonld=self._jsonld(),
+            checksums_file=CHECKSUMS_FILE,
+            **{name: Markup(marker) for name, marker in holes.items()},
+        )
+        head, rest = page.split(holes["document_items"])
+        middle, tail = rest.split(holes["actor_rows"])
+        with (self.site / "index.html").open("w", encoding="utf-8", newline="\n") as out:
+            out.write(head)
+            for batch in _batches(self._summaries(), INDEX_BATCH):
+                out.write(document_items(batch))
+            out.write(middle)
+            count = self._mention_counts()
+            for batch in _batches(iter(actors), INDEX_BATCH):
+                out.write(actor_rows(batch, {a.id: count(a.id) for a in batch}))
+            out.write(tail)
 
     def _write(self, relative: str, text: str) -> None:
         (self.site / relative).write_text(text, encoding="utf-8", newline="\n")
