@@ -361,3 +361,26 @@ def test_tables_refuse_unsorted_actors(tmp_path: Path, monkeypatch: pytest.Monke
     actors = many_actors(4)
     with pytest.raises(ValueError, match="sorted by id"):
         TablesSink(ctx).finish([actors[2], actors[3], actors[0], actors[1]])
+
+
+def test_checksums_written_in_batches_list_every_file_with_its_hash(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SHA256SUMS is written a batch of files at a time (and on two jobs, the pages hashed in worker
+    processes without being kept in the digest cache): same bytes as the default, and every line true."""
+    from datapkg.build import build
+    from datapkg.emit import release
+
+    monkeypatch.setattr(release, "CHECKSUM_BATCH", 4)
+    monkeypatch.setattr(files_module, "MAPPED_DIGEST", 2)  # the small files go through the workers
+    out = tmp_path / "out"
+    build(SEEDS, out, BuildOptions(store=False, jobs=2))
+    sums = (out / "SHA256SUMS").read_text(encoding="utf-8")
+    assert sums == (built / "SHA256SUMS").read_text(encoding="utf-8")
+    lines = sums.splitlines()
+    assert len(lines) > 40 and [line.split("  ", 1)[1] for line in lines] == sorted(
+        line.split("  ", 1)[1] for line in lines
+    )
+    for line in lines:
+        sha, rel = line.split("  ", 1)
+        assert hashlib.sha256((out / rel).read_bytes()).hexdigest() == sha, rel

@@ -133,14 +133,15 @@ def _digest_file(item: tuple[str, str]) -> tuple[Stamp, Digest]:
     return stamp, Digest(stamp[0], sha256_file(path))
 
 
-def digest_many(ctx: BuildContext, relatives: Iterable[str]) -> list[Digest]:
+def digest_many(ctx: BuildContext, relatives: Iterable[str], remember: bool = True) -> list[Digest]:
     """`digest` of several files; the uncached ones hashed on every core.
 
     Big files are hashed by `ctx.options.jobs` threads at once (hashlib releases the GIL while it
     hashes: a corpus build has gigabytes of RDF); many small files (the site's pages: 140,000 at
     10,000 documents) go to the build's worker processes in chunks, where opening and reading each
     costs more than hashing it. Sinks call this on the files they have just finished, so that the
-    describers after them find every hash cached.
+    describers after them find every hash cached; `remember=False` keeps the small files' hashes
+    out of that cache (the last sink hashes every page of the site and needs them only once).
     """
     relatives = list(relatives)
     jobs = ctx.options.jobs if ctx.options.jobs > 0 else (os.cpu_count() or 1)
@@ -165,7 +166,8 @@ def digest_many(ctx: BuildContext, relatives: Iterable[str]) -> list[Digest]:
         root = str(ctx.out)
         hashed = ctx.map(_digest_file, [(root, rel) for rel in small], chunksize=MAP_CHUNK)
         for rel, (stamp, result) in zip(small, hashed, strict=True):
-            cache[rel] = (stamp, result)
+            if remember:
+                cache[rel] = (stamp, result)
             found[rel] = result
     return [found[rel] if rel in found else digest(ctx, rel) for rel in relatives]
 

@@ -195,6 +195,9 @@ class ReleaseSink(Sink):
         )
 
 
+CHECKSUM_BATCH = 8_192  # files hashed (on every core) per batch
+
+
 class ChecksumsSink(Sink):
     """Writes SHA256SUMS over every file of the build except itself and the store; runs last."""
 
@@ -202,5 +205,9 @@ class ChecksumsSink(Sink):
 
     def finish(self, actors: Any) -> None:
         files = artefacts(self.ctx.out, exclude={CHECKSUMS_FILE, STORE_DIR})
-        lines = [f"{d.sha256}  {rel}\n" for rel, d in zip(files, digest_many(self.ctx, files), strict=True)]
-        self.ctx.path(CHECKSUMS_FILE).write_text("".join(lines), encoding="utf-8", newline="\n")
+        # In batches: 10,000 documents give ~145,000 files, whose digests need not be held at once.
+        with self.ctx.path(CHECKSUMS_FILE).open("w", encoding="utf-8", newline="\n") as out:
+            for at in range(0, len(files), CHECKSUM_BATCH):
+                batch = files[at : at + CHECKSUM_BATCH]
+                digests = digest_many(self.ctx, batch, remember=False)
+                out.write("".join(f"{d.sha256}  {rel}\n" for rel, d in zip(batch, digests, strict=True)))
