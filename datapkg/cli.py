@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -196,7 +197,11 @@ def build(
         ctx = run(seeds_dir, out_dir, options, progress)
     except (KeyboardInterrupt, Interrupted) as exc:
         click.echo(f"interrupted: {out_dir} was left as it was", err=True)
-        sys.exit(128 + getattr(exc, "signum", 2))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # The build has cleaned up and stopped its workers; leave without the interpreter's exit
+        # hooks, which join the process pool's threads (one can hang after a Ctrl-C).
+        os._exit(128 + getattr(exc, "signum", 2))
     rows = sum(ctx.counts.get("rows", {}).values())
     if ctx.counts.get("up_to_date"):
         click.echo(f"{out_dir} is up to date: {len(ctx.documents)} document(s), {rows} table rows; nothing changed")

@@ -266,14 +266,23 @@ class DocumentPool:
         executor, self.executor = self.executor, None
         if executor is None:
             return
+        procs = list((getattr(executor, "_processes", None) or {}).values())
         terminate = getattr(executor, "terminate_workers", None)  # Python 3.14
         if terminate is not None:
             terminate()
         else:
-            for proc in list((getattr(executor, "_processes", None) or {}).values()):
+            for proc in procs:
                 if proc.is_alive():
                     proc.terminate()
-        executor.shutdown(wait=True, cancel_futures=True)
+        # Not shutdown(wait=True): after a Ctrl-C landed inside concurrent.futures, its manager
+        # thread can wait forever. The workers are what must not outlive the build: wait for them
+        # (SIGKILL for any that ignore SIGTERM), then let the pool go.
+        for proc in procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=5)
+        executor.shutdown(wait=False, cancel_futures=True)
 
     def map(self, function: Callable[[Any], Any], items: Iterable[Any], chunksize: int = 16) -> Iterator[Any]:
         """`function` over `items` in the workers, results in order, a few chunks in flight at a time."""
