@@ -274,6 +274,20 @@ def _one_line(text: str) -> str:
     return text.translate(_CONTROL).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+class ProblemCounts:
+    """`errors` and `warnings` of a report that keeps its findings in `problems`."""
+
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
 class DatapkgError(Exception):
     """Base of every error datapkg raises on purpose."""
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import Problem, UsageError
+from .errors import Problem, ProblemCounts, UsageError
 from .pkgfields import field_reader
 from .pkgfiles import FileJob, Problems, check_file
 from .pkgtables import ForeignKey, Resource, Table, check_tables
@@ -62,21 +62,13 @@ DIALECT_KEYS = {
 
 
 @dataclass
-class CheckReport:
+class CheckReport(ProblemCounts):
     """What `check_package` found: problems with stable codes plus what was read."""
 
     descriptor: str
     problems: list[Problem] = field(default_factory=list)
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     profile: str | None = None  # the profiles directory the descriptor was validated with
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
 
     @property
     def not_shown(self) -> int:

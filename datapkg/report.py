@@ -7,23 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import DatapkgError, Problem, UsageError
+from .errors import DatapkgError, Problem, ProblemCounts, UsageError
 from .seeds import ActorIndex, Seeds, iter_documents, merge_actors, open_seeds
 
 
 @dataclass
-class Report:
+class Report(ProblemCounts):
     problems: list[Problem] = field(default_factory=list)
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     strict: bool = False
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
 
     @property
     def valid(self) -> bool:
