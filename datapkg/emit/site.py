@@ -257,10 +257,11 @@ def actor_tasks(spool: Path, folder: Path, dataset_title: str, actors: Sequence[
     """The actor pages of the corpus as tasks, made lazily (the build's map takes a few at a time)."""
     # Only positions and ids are held for the whole corpus: an Actor is rebuilt when its chunk
     # (or a chunk naming it) comes up, so memory does not grow with the corpus' actors.
-    ids = [a.id for a in actors]  # sorted by id (the finish contract)
+    ids: list[str] = []  # sorted by id (the finish contract)
     parts: dict[str, list[int]] = {}
     members: dict[str, list[int]] = {}
-    for n, a in enumerate(actors):
+    for n, a in enumerate(actors):  # one pass: each access rebuilds an Actor from its compact form
+        ids.append(a.id)
         for whole in a.part_of:
             parts.setdefault(whole, []).append(n)
         for group in a.member_of:
