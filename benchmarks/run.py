@@ -270,7 +270,15 @@ def bench_size(size: int, args: argparse.Namespace, flags: set[str], workdir: Pa
     base += ["--quiet"] if "--quiet" in flags else []
     base += ["--timings"] if "--timings" in flags else []
     full = base + (["--force"] if "--force" in flags else [])
-    shutil.rmtree(cache_dir(out), ignore_errors=True)  # a cold build: nothing to reuse
+    # A cold build: nothing to reuse, nothing to replace. Earlier outputs are moved aside, not deleted:
+    # ext4 without a journal (this machine's root) skips inodes freed in the last minutes one by one
+    # when it creates files, so deleting 10,000s of files just before the build slows its own file
+    # creation many times over. The moved folders are deleted once every size is measured.
+    for old in (cache_dir(out), out):
+        if old.exists():
+            trash = workdir / TRASH
+            trash.mkdir(exist_ok=True)
+            old.rename(trash / f"{old.name}-{len(list(trash.iterdir()))}")
     b = measure(full + (["--no-store"] if "--no-store" in flags else []), logs / f"build-{size}")
     b["timings"] = read_timings(logs / f"build-{size}.err")
     row["build"] = b
@@ -307,10 +315,15 @@ def bench_size(size: int, args: argparse.Namespace, flags: set[str], workdir: Pa
         row["frictionless"] = measure(["frictionless", "validate", str(descriptor)], logs / f"frictionless-{size}")
     if args.check:  # --profiles comes from $DATAPKG_PROFILES when set
         row["check"] = measure([*DATAPKG, "check", str(out)], logs / f"check-{size}")
-    if not args.keep:
-        shutil.rmtree(out, ignore_errors=True)
-        shutil.rmtree(cache_dir(out), ignore_errors=True)
+    if not args.keep:  # moved aside, deleted at the end of the run (see above)
+        for done in (cache_dir(out), out):
+            if done.exists():
+                (workdir / TRASH).mkdir(exist_ok=True)
+                done.rename(workdir / TRASH / f"{done.name}-{len(list((workdir / TRASH).iterdir()))}")
     return row
+
+
+TRASH = ".trash"  # earlier outputs, deleted when the run ends (see bench_size)
 
 
 def cache_dir(out: Path) -> Path:
@@ -464,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"… {size:,} documents", file=sys.stderr, flush=True)
             rows.append(bench_size(size, args, flags, workdir))
     finally:
+        shutil.rmtree(workdir / TRASH, ignore_errors=True)
         if not args.keep and args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
     scale = scaling(rows)

@@ -90,7 +90,7 @@ def markup(text: str, spans: list[Span]) -> Markup:
     # pairs, sorted without a key function.
     starts: dict[int, list[tuple[int, Span]]] = {}
     ends = set()
-    for place, span in enumerate(sorted(spans, key=lambda s: s.order)):
+    for place, span in enumerate(sorted(spans, key=lambda s: (s.rank, s.start, -s.end, s.key))):  # s.order, inlined
         starts.setdefault(span.start, []).append((place, span))  # in place order
         ends.add(span.end)
     bounds = sorted({0, len(text)} | starts.keys() | ends)

@@ -7,6 +7,8 @@ import xml.etree.ElementTree as ET
 import graphviz
 import pytest
 from conftest import SEEDS, need_tool
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from datapkg import argmap
 from datapkg.argmap import (
@@ -133,3 +135,62 @@ def test_missing_graphviz_is_a_typed_error(records: list[DocumentRecords], monke
     with pytest.raises(UsageError) as caught:
         argument_map_svg(records[0])
     assert caught.value.problems[0].code == "graphviz-missing"
+
+
+def test_buffered_dot_draws_the_same_maps(records: list[DocumentRecords]) -> None:
+    """The long-lived dot behind `stdbuf` (one write per map) gives what a one-shot dot gives."""
+    if argmap.dot_command()[0] != "stdbuf":
+        pytest.skip("no stdbuf here: dot runs unbuffered")
+    for rec in records:
+        one_shot = graphviz.Source(argmap.dot_source(rec)).pipe(format="svg", encoding="utf-8")
+        assert argument_map_svg(rec) == finish_svg(one_shot, rec)
+    assert argmap._DOT.buffered and argmap._DOT.answers >= len(records)
+
+
+def test_a_failing_buffered_dot_falls_back_to_plain_dot(
+    records: list[DocumentRecords], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = argument_map_svg(records[0])
+    dot = argmap._Dot()
+    broken = ["sh", "-c", "exit 125"]  # what stdbuf does when it cannot preload its library
+    monkeypatch.setattr(argmap, "dot_command", lambda buffered=True: broken if buffered else ["dot", "-Tsvg"])
+    try:
+        assert dot.render(argmap.dot_source(records[0])) is None  # the caller falls back to a one-shot dot
+        assert not dot.buffered
+        svg = dot.render(argmap.dot_source(records[0]))  # and the next process is a plain dot
+        assert svg is not None and finish_svg(svg, records[0]) == expected
+    finally:
+        dot.close()
+
+
+@given(st.text(alphabet="<>!?[]/CDATA\r\t x", max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_unexpected_markup_check_equals_the_plain_search(svg: str) -> None:
+    assert argmap._has_unexpected(svg) == any(x in svg for x in argmap._UNEXPECTED)
+
+
+MUTATIONS = [  # (old, new): one change of dot's SVG the text path must refuse or handle like the tree
+    ("</text>", ""),
+    ('class="node', 'class="node x&amp;y'),
+    ('class="node', 'class="node x<y'),
+    ("<text", "<text><text"),
+    ('" class="graph"', '" class="graph'),
+    ('" class="graph"', '" class="graph graph"'),
+    ("<title>argument&#45;map</title>", ""),
+    ('<g id="a_', '<g id="a_x" class="node"><g id="a_'),
+    ("</svg>", '<g id="late" class="node"></g></svg>'),
+    ("xlink:title=", "xlink:other="),
+]
+
+
+@pytest.mark.parametrize(("old", "new"), MUTATIONS)
+def test_text_edits_equal_the_tree_or_step_aside(records: list[DocumentRecords], old: str, new: str) -> None:
+    rec = records[0]
+    raw = argmap.layout_svg(argmap.dot_source(rec))
+    for odd in (raw.replace(old, new, 1), raw.replace(old, new)):
+        try:
+            tree = argmap.finish_svg_tree(odd, rec)
+        except (ET.ParseError, ValueError):
+            continue  # not an SVG dot writes: nothing to equal
+        fast = argmap._finish_svg_text(odd, rec)
+        assert fast is None or fast == tree

@@ -7,6 +7,7 @@ import errno
 import hashlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ import pytest
 from datapkg import build as build_module
 from datapkg.build import build, exchange, swap
 from datapkg.emit import BuildOptions, Sink
-from datapkg.emit.files import artefacts, sha256_file
+from datapkg.emit.files import DEFLATED_DIR, artefacts, sha256_file
 from datapkg.emit.release import ZIP_MODE, zip_path, zip_timestamp
 from datapkg.errors import DataError, OutputError, UsageError
 from datapkg.seeds import open_seeds
@@ -72,6 +73,7 @@ def test_release_zip_is_deterministic_and_holds_data_not_site_or_store(built: Pa
     ds = open_seeds(SEEDS).dataset
     prefix = f"{ds.name}-{ds.version}/"
     with zipfile.ZipFile(built / zip_path(ds)) as zf:
+        assert zf.testzip() is None  # every CRC-32 (the RDF members come deflated by the RDF sink)
         infos = zf.infolist()
         names = [i.filename for i in infos]
         assert names == sorted(names) and all(n.startswith(prefix) for n in names)
@@ -84,6 +86,11 @@ def test_release_zip_is_deterministic_and_holds_data_not_site_or_store(built: Pa
             assert info.external_attr >> 16 == ZIP_MODE
             assert zf.read(info) == (built / info.filename.removeprefix(prefix)).read_bytes()
         readme = zf.read(prefix + "README.md").decode("utf-8")
+    assert not (built / DEFLATED_DIR).exists()  # the RDF sink's spool files went with the zip
+    unzip = shutil.which("unzip")
+    if unzip:  # another reader of the segmented RDF members
+        result = subprocess.run([unzip, "-tq", str(built / zip_path(ds))], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
     for needle in ("How to cite", "data/claims.csv", "Formula escaping", ds.licenses[0].name, "`source_id`"):
         assert needle in readme
 

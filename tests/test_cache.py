@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from pathlib import Path
 
@@ -10,9 +11,10 @@ import pytest
 from datapkg import build as build_module
 from datapkg import buildcache, pipeline
 from datapkg.build import build
-from datapkg.buildcache import BuildCache, default_dir
+from datapkg.buildcache import BuildCache, Codec, default_dir, document_key, pickle_chunks
 from datapkg.emit import BuildOptions
 from datapkg.errors import DataError
+from datapkg.seeds import display_path, open_seeds, read_files
 from tests.corpus_support import break_quote, documents, hashes, make_corpus
 
 DOCS = 5
@@ -175,6 +177,26 @@ def test_entries_round_trip_with_either_codec_and_unknown_codecs_are_misses(tmp_
     assert cache.get("b" * 64) is None  # missing
 
 
+def test_storing_the_same_entry_again_keeps_the_file_and_a_damaged_one_is_replaced(tmp_path: Path) -> None:
+    """--force renders every document again to the same bytes: rewriting each entry would free
+    an inode per document while the build creates its files (slow on ext4 without a journal)."""
+    cache = BuildCache(tmp_path)
+    key, payload = "c" * 64, b"outcome " * 10_000
+    assert cache.put(key, payload)
+    inode = cache.path(key).stat().st_ino
+    assert cache.put(key, payload)
+    assert cache.path(key).stat().st_ino == inode  # not replaced
+    assert cache.put(key, payload + b"!")  # other bytes under the key: replaced
+    assert cache.get(key) == payload + b"!"
+    data = bytearray(cache.path(key).read_bytes())
+    data[-1] ^= 0xFF  # damaged, same size: the checksum still names the bytes put
+    cache.path(key).write_bytes(bytes(data))
+    assert cache.get(key) is None  # a miss, and the entry is gone
+    assert not cache.path(key).exists()
+    assert cache.put(key, payload + b"!")
+    assert cache.get(key) == payload + b"!"
+
+
 def test_nothing_changed_leaves_the_output_as_it_is(seeds: Path, tmp_path: Path, reference: dict[str, str]) -> None:
     out = tmp_path / "build"
     build(seeds, out, cached())
@@ -203,3 +225,47 @@ def test_nothing_changed_leaves_the_output_as_it_is(seeds: Path, tmp_path: Path,
         assert "up_to_date" not in again.counts, change
         assert (out / "data" / "claims.csv").is_file()
         assert build(seeds, out, cached(store=change == "store")).counts.get("up_to_date"), change
+
+
+def test_a_worker_keys_a_document_as_the_up_to_date_check_does(seeds: Path) -> None:
+    """Workers key documents from the bytes the loader reads; the build process (up-to-date check)
+    from the files: the same keys, also for a file that is a symbolic link, else nothing is reused."""
+    folder = documents(seeds)[0]
+    (folder / "essay.txt").rename(seeds / "shared.txt")
+    (folder / "essay.txt").symlink_to(Path("..") / "shared.txt")  # elsewhere in the seeds
+    opened = open_seeds(seeds)
+    for doc in documents(seeds):
+        files = read_files(opened, doc, pipeline.DOCUMENT_FILES)
+        expected = document_key("corpus", doc, display_path(doc), pipeline.DOCUMENT_FILES)
+        assert pipeline._key("corpus", doc, files) == expected is not None
+    (folder / "annotations.yaml").unlink()
+    assert pipeline._key("corpus", folder, read_files(opened, folder, pipeline.DOCUMENT_FILES)) is None
+    assert document_key("corpus", folder, display_path(folder), pipeline.DOCUMENT_FILES) is None
+
+
+@pytest.mark.parametrize("name", ["zstd", "zlib"])
+def test_pickles_are_compressed_piece_by_piece_and_unpickled_as_one(name: str) -> None:
+    if name == "zstd" and buildcache.zstandard is None:
+        pytest.skip("zstandard is not installed")
+    value = {"rdf": b"<a> <b> <c> .\n" * 20_000, "html": "é" * 70_000, "n": [1, 2.5, None], "big": bytes(100_000)}
+    chunks = pickle_chunks(value)
+    assert len(chunks) > 1 and b"".join(chunks) == pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    codec = Codec(name)
+    body = codec.compress_chunks(chunks)
+    assert codec.decompress(body) == b"".join(chunks)  # one frame, its size known (as a cache entry)
+    assert codec.unpickle(body) == value
+    with pytest.raises(ValueError, match="does not decompress"):
+        codec.unpickle(body[: len(body) // 2])
+
+
+def test_outcomes_travel_compressed_and_a_bad_payload_is_an_error_not_a_wrong_build() -> None:
+    outcome = pipeline.Outcome("doc", [], [], {}, [b"x" * 100_000, "page"], {"units": 1})
+    if buildcache.zstandard is None:
+        pytest.skip("zstandard is not installed")
+    body = Codec("zstd").compress_chunks(pickle_chunks(outcome))
+    assert len(body) < 1000
+    assert pipeline.Done(0, None, body, False, {}, codec="zstd").result() == outcome
+    plain = pickle.dumps(outcome)
+    assert pipeline.Done(0, None, plain, False, {}).result() == outcome
+    with pytest.raises(RuntimeError, match="document 1: zstd payload does not decompress"):
+        pipeline.Done(0, "k", body[:-10], True, {}, codec="zstd").result()

@@ -4,10 +4,12 @@ N-Triples are sorted, one named graph per document, and builds are byte-identica
 from __future__ import annotations
 
 import csv
+import hashlib
 import pickle
 import re
 import shutil
 import subprocess
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -19,8 +21,10 @@ from rdflib.compare import isomorphic
 from datapkg.build import build
 from datapkg.emit import BuildContext, BuildOptions
 from datapkg.emit import rdf as rdf_module
+from datapkg.emit.files import Digest, deflated_forms, digest
 from datapkg.emit.jsonld import DOCUMENT_TAIL
 from datapkg.emit.rdf import FORMATS, RdfSink, Serialiser, dataset_triples, document_nodes, document_shapes, rdf_path
+from datapkg.emit.ziparchive import FINAL_BLOCK, Precompressed, deflate_segment, inflate_segments
 from datapkg.rdfsyntax import NT_END_BYTES, Lit, Ref, Refs, Shape, Val, Vals, Writer, group, quoted
 from datapkg.seeds import iter_documents, open_seeds
 from datapkg.vocab import DATAPKG, SCHEMA, TABLE_CLASSES, C, Iris, P
@@ -405,7 +409,17 @@ def test_documents_render_as_the_generic_writer_writes_their_nodes(generated: Pa
             sink.iris.document_graph(doc_id),
             f"document {doc_id}",
         )
-        assert sink.render(result.records) == reference, doc_id
+        assert sink.chunk(result.records) == reference, doc_id
+        rendered = sink.render(result.records)
+        assert rendered == rdf_module.rendered(reference)
+        assert (rendered.nq, rendered.ttl, rendered.jsonld, rendered.nt) == (
+            reference.nq,
+            b"\n" + reference.ttl,
+            reference.jsonld,
+            reference.nt,
+        )
+        segments = [inflate_segments(segment) for segment in rendered.deflated]
+        assert segments == [reference.nt, reference.nq, b"\n" + reference.ttl, b",\n" + reference.jsonld]
         shapes = document_shapes(result.records, sink.iris, sink.iris.relative(sink.activity))
         assert len(shapes) == len(reference.ttl.split(b"\n\n"))  # one Turtle block per node
 
@@ -424,8 +438,22 @@ def test_batched_finish_writes_what_one_chunk_would(
         assert (batched.out / path).read_bytes() == (whole.out / path).read_bytes(), fmt
     assert batched.counts["rdf"] == whole.counts["rdf"]
     assert not [p.name for p in (batched.out / "rdf").iterdir() if p.name.startswith(".")], "scratch files left"
+    for ctx in (whole, batched):
+        assert_handed_over(ctx)
 
     assert_dataset_graph_as_one_chunk(generated, whole)
+
+
+def assert_handed_over(ctx: BuildContext) -> None:
+    """Each RDF file's digest (hashed as written) and deflated form (for the zip) are those of its bytes."""
+    for fmt in FORMATS:
+        path = rdf_path(ctx.dataset, fmt)
+        data = (ctx.out / path).read_bytes()
+        assert ctx.counts["digests"][path][1] == Digest(len(data), hashlib.sha256(data).hexdigest())  # as written
+        assert digest(ctx, path) == ctx.counts["digests"][path][1]  # and still valid (nobody needs to read it)
+        deflated = deflated_forms(ctx)[path]
+        assert (deflated.size, deflated.crc) == (len(data), zlib.crc32(data))
+        assert inflated(deflated) == data, fmt
 
 
 def assert_dataset_graph_as_one_chunk(seeds_dir: Path, ctx: BuildContext) -> None:
@@ -458,36 +486,59 @@ def test_a_dataset_node_that_is_an_actor_merges_with_it(tmp_path: Path) -> None:
     assert ttl.count("\n<actor/pakistan> ") == 1 and "foaf:name" in ttl.split("\n<actor/pakistan> ")[1].split(" .\n")[0]
 
 
-def _block_file(tmp_path: Path, blocks: list[list[bytes]]) -> tuple[Path, list]:
-    part = tmp_path / "part"
+def _merge(tmp_path: Path, blocks: list[list[bytes]], dataset: list[bytes]) -> tuple[bytes, bytes, int]:
+    """`_merge_sorted` of document blocks (deflated into a spool, as `RdfSink.write` keeps them):
+    the .nt and .nq tail written, checked against the deflated forms and hashes made on the way."""
+    spool_path = tmp_path / "nt.deflate"
     index, offset = [], 0
-    with part.open("wb") as f:
+    with spool_path.open("wb") as spool:
         for lines in blocks:
             data = b"".join(lines)
-            f.write(data)
-            index.append(rdf_module._Block(lines[0], lines[-1], offset, len(data)))
-            offset += len(data)
-    return part, index
+            segment = deflate_segment(data, rdf_module.DEFLATE_LEVEL)
+            spool.write(segment)
+            index.append(rdf_module._Block(lines[0], lines[-1], offset, len(segment), len(data)))
+            offset += len(segment)
+    results = []
+    with spool_path.open("ab") as spool, (tmp_path / "nq.deflate").open("wb") as nq_spool:
+        out = rdf_module._Output(tmp_path / "final.nt", spool, spool_path, offset, threaded=True)
+        nq = rdf_module._Output(tmp_path / "tail.nq", nq_spool, tmp_path / "nq.deflate")
+        count = rdf_module._merge_sorted(spool_path, index, iter(dataset), out, nq, b" <g> .\n", jobs=2)
+        for output in (out, nq):
+            results.append(output.close())
+    for output, (sha256, deflated) in zip((out, nq), results, strict=True):
+        written = output.path.read_bytes()
+        assert sha256 == hashlib.sha256(written).hexdigest() and deflated.size == len(written)
+        assert inflated(deflated) == written and deflated.crc == zlib.crc32(written)
+    return out.path.read_bytes(), nq.path.read_bytes(), count
+
+
+def inflated(deflated: Precompressed) -> bytes:
+    """The member bytes a zip reader gets from the ranges and the final block (one stream)."""
+    data = deflated.spool.read_bytes()
+    stream = b"".join(data[at : at + size] for at, size in deflated.ranges) + FINAL_BLOCK
+    inflater = zlib.decompressobj(-15)
+    result = inflater.decompress(stream)
+    assert inflater.eof and not inflater.unused_data
+    return result
 
 
 @pytest.mark.parametrize("reverse", [False, True])
-def test_dataset_lines_merge_between_and_inside_document_blocks(tmp_path: Path, reverse: bool) -> None:
+def test_dataset_lines_merge_between_and_inside_document_blocks(
+    tmp_path: Path, reverse: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rdf_module, "MERGE_BUFFER", 10)  # dataset lines written a line or two at a time
     blocks = [[b"<b1> <p> 1 .\n", b"<b3> <p> 3 .\n"], [b"<d1> <p> 1 .\n", b"<d5> <p> 5 .\n"], [b"<f> <p> 1 .\n"]]
-    dataset = [b"<a> <p> 1 .\n", b"<b3> <p> 3 .\n", b"<c> <p> 1 .\n", b"<d2> <p> 2 .\n", b"<e> <p> 1 .\n", b"<z> .\n"]
-    part, index = _block_file(tmp_path, blocks[::-1] if reverse else blocks)
-    final, nq = tmp_path / "final.nt", tmp_path / "tail.nq"
-    with nq.open("wb") as out:
-        count = rdf_module._merge_sorted(part, index, iter(dataset), final, out, b" <g> .\n")
+    blocks += [[b"<g%d> <p> %d .\n" % (i, i)] for i in range(20)]  # copied as they are, one range
+    dataset = [b"<a> <p> 1 .\n", b"<b3> <p> 3 .\n", b"<c> <p> 1 .\n", b"<d2> <p> 2 .\n", b"<e> <p> 1 .\n"]
+    dataset = sorted([*dataset, *(b"<e%d> .\n" % i for i in range(5)), b"<z> .\n"])
+    final, nq, count = _merge(tmp_path, blocks[::-1] if reverse else blocks, dataset)
     everything = [line for block in blocks for line in block] + dataset
-    assert final.read_bytes() == b"".join(sorted(set(everything)))
-    assert nq.read_bytes() == b"".join(dataset).replace(b" .\n", b" <g> .\n")
+    assert final == b"".join(sorted(set(everything)))
+    assert nq == b"".join(dataset).replace(b" .\n", b" <g> .\n")
     assert count == len(dataset)
 
 
 def test_overlapping_document_blocks_are_sorted_in_memory(tmp_path: Path) -> None:
     blocks = [[b"<a1> <p> 1 .\n", b"<a3> <p> 3 .\n"], [b"<a2> <p> 2 .\n", b"<a3> <p> 3 .\n"]]
-    part, index = _block_file(tmp_path, blocks)
-    final = tmp_path / "final.nt"
-    with (tmp_path / "tail.nq").open("wb") as out:
-        rdf_module._merge_sorted(part, index, iter([b"<a0> .\n"]), final, out, b" <g> .\n")
-    assert final.read_bytes() == b"<a0> .\n<a1> <p> 1 .\n<a2> <p> 2 .\n<a3> <p> 3 .\n"
+    final, _, _ = _merge(tmp_path, blocks, [b"<a0> .\n"])
+    assert final == b"<a0> .\n<a1> <p> 1 .\n<a2> <p> 2 .\n<a3> <p> 3 .\n"

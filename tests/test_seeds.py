@@ -17,6 +17,7 @@ from datapkg.seeds import (
     load_document,
     merge_actors,
     open_seeds,
+    read_files,
     scan_document_dirs,
 )
 
@@ -149,6 +150,29 @@ def test_documents_in_corpus_order_and_skips(seeds: Path) -> None:
         merge_actors(index, r)
     assert results[1].records is not None and results[2].records is not None  # same actors: no conflict
     assert [a.id for a in index.sorted()] == ["pakistan", "united-states"]
+
+
+@pytest.mark.parametrize("damage", ["none", "essay-missing", "annotations-too-large", "essay-outside", "both"])
+def test_files_read_beforehand_load_the_same_as_files_read_by_the_loader(
+    seeds: Path, tmp_path: Path, damage: str
+) -> None:
+    """A worker reads a document's files once (for its cache key) and hands them to the loader."""
+    folder = seeds / "doc-a"
+    if damage in ("essay-missing", "both"):
+        (folder / "essay.txt").unlink()
+    if damage in ("annotations-too-large", "both"):
+        edit(seeds / "dataset.yaml", "version:", "limits:\n  max_file_bytes: 500\nversion:")
+    if damage == "essay-outside":
+        outside = tmp_path / "essay.txt"
+        (folder / "essay.txt").rename(outside)
+        (folder / "essay.txt").symlink_to(outside)
+    opened = open_seeds(seeds)
+    files = read_files(opened, folder, ("essay.txt", "annotations.yaml"))
+    assert (damage == "none") == (sorted(files.data) == ["annotations.yaml", "essay.txt"])
+    direct, beforehand = load_document(opened, folder), load_document(opened, folder, files)
+    assert [p.format() for p in beforehand.problems] == [p.format() for p in direct.problems]
+    assert beforehand.records == direct.records and beforehand.stats == direct.stats
+    assert (direct.records is not None) == (damage == "none")
 
 
 def test_both_files_are_reported_together(seeds: Path) -> None:

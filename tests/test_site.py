@@ -28,7 +28,7 @@ from datapkg.argmap import text_anchor
 from datapkg.build import build
 from datapkg.emit import BuildOptions
 from datapkg.emit.files import CHECKSUMS_FILE, SITE_DIR, STORE_DIR, artefacts
-from datapkg.emit.site import RELATION_WORDS, render_document
+from datapkg.emit.site import RELATION_WORDS, render_document, write_page
 from datapkg.highlight import MENTION, PARAGRAPH, UNIT, Span, markup
 from datapkg.model import DocumentRecords
 from datapkg.seeds import iter_documents, open_seeds
@@ -601,3 +601,12 @@ def test_index_lists_are_streamed_in_batches_to_the_same_page(
     assert page == (built / "site" / "index.html").read_bytes()
     assert page.count(b'<tr><th scope="row"><a href="actors/') == 42
     assert b"<td>0</td></tr>" not in page  # every seed actor is mentioned: the counts were found
+
+
+def test_write_page_writes_and_replaces_the_exact_bytes(tmp_path: Path) -> None:
+    path = str(tmp_path / "page.html")
+    big = ("é 🇵🇰 <p>\n" * 200_000).encode("utf-8")  # several megabytes: more than one write may take
+    write_page(path, big)
+    assert Path(path).read_bytes() == big
+    write_page(path, b"short")  # an existing page is replaced, not overwritten in place
+    assert Path(path).read_bytes() == b"short"

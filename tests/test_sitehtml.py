@@ -29,10 +29,12 @@ from datapkg.argmap import argument_map_svg, text_anchor
 from datapkg.emit import sitehtml
 from datapkg.emit.files import SITE_DIR
 from datapkg.emit.site import (
+    PageActor,
     RecommendationRow,
     _context,
     _relations,
     href,
+    page_actor,
     render_document,
 )
 from datapkg.highlight import MENTION, PARAGRAPH, UNIT, Span, markup, paragraphs
@@ -560,3 +562,18 @@ def test_escape_is_markupsafe_escape(value: str) -> None:
     expected = str(markupsafe.escape(value))
     assert highlight.escape_str(value) == highlight._escape_chain(value) == expected
     assert highlight.escape_text(value) == expected
+
+
+def test_actor_pages_of_page_actors_equal_those_of_actors(seeds: tuple[list[DocumentRecords], list[Actor]]) -> None:
+    """Actor tasks carry `PageActor` tuples (cheap to pickle) in place of the models: same pages."""
+    records, actors = seeds
+    assert PageActor._fields == tuple(Actor.model_fields)  # every field an actor page may read
+    odd = Actor(
+        id="lonely-actor", name=HOSTILE, kind="person", aliases=[HOSTILE, "x"], description=HOSTILE, wikidata="Q42"
+    )
+    parts = {p.actor: [p] for p in render_document(records[0], HOSTILE).actors}
+    for actor in [*actors, odd]:
+        related = {"part_of": actors[:2], "member_of": [odd], "parts": actors[2:3], "members": []}
+        mine = {k: [page_actor(a) for a in v] for k, v in related.items()}
+        ours = sitehtml.actor_page(HOSTILE, page_actor(actor), mine, parts.get(actor.id, []))
+        assert ours == sitehtml.actor_page(HOSTILE, actor, related, parts.get(actor.id, [])), actor.id

@@ -24,7 +24,7 @@ from datapkg.emit.tables import (
 )
 from datapkg.model import Actor, Claim, Document, DocumentFact, Mention, Recommendation, Relation
 from datapkg.seeds import ActorIndex, iter_documents, merge_actors, open_seeds
-from datapkg.tableschema import BY_NAME, FORMULA_TRIGGERS, TABLES, Table, table
+from datapkg.tableschema import BY_NAME, FORMULA_TRIGGERS, TABLES, Column, Table, table
 from tests.conftest import SEEDS, need_tool
 
 # Which table holds each model's scalar fields (the link tables are found from Table.link).
@@ -123,6 +123,35 @@ def test_escaping_is_reversible_and_safe(value: str) -> None:
     assert not escaped.startswith(FORMULA_TRIGGERS)
     if not value.startswith((*FORMULA_TRIGGERS, "'")):
         assert escaped == value  # only cells that need it change
+
+
+def _reference_cell(column: Column, value: object) -> str:
+    """A cell as the column's type says (the compiled row functions must agree with this)."""
+    if value is None:
+        return ""
+    if column.type == "boolean":
+        return "true" if value else "false"
+    if column.type == "integer":
+        return str(int(value))  # type: ignore[call-overload]
+    return escape_cell(value) if column.free_text else value  # type: ignore[arg-type]
+
+
+def _column_values(column: Column) -> st.SearchStrategy[object]:
+    if column.type == "boolean":
+        kind: st.SearchStrategy[object] = st.booleans()
+    elif column.type == "integer":
+        kind = st.integers(min_value=-(10**12), max_value=10**12)
+    else:
+        kind = st.text(alphabet="=+-@'\t\r\n\",ab é", max_size=8)
+    return st.none() | kind
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_compiled_row_cells_agree_with_the_column_types(data: st.DataObject) -> None:
+    for t in TABLES:
+        row = tuple(data.draw(_column_values(c)) for c in t.columns)
+        assert FORMATS[t.name].cells(row) == tuple(_reference_cell(c, v) for c, v in zip(t.columns, row, strict=True))
 
 
 def test_formula_cells_are_escaped_only_in_free_text_columns(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from . import BuildContext
+    from .ziparchive import Precompressed
 
 CHUNK = 1 << 20
 
@@ -25,6 +26,9 @@ STORE_DIR = "store"  # the embedded triple store: binary, rebuilt from the RDF, 
 SITE_DIR = "site"
 DIST_DIR = "dist"
 CHECKSUMS_FILE = "SHA256SUMS"
+# Spool files of artefacts deflated as they were written, for the release zip (hidden: not an
+# artefact; the release removes it once the zip is written).
+DEFLATED_DIR = ".deflated"
 
 MEDIA_TYPES = {
     ".csv": "text/csv",
@@ -118,6 +122,16 @@ def record_digest(ctx: BuildContext, relative: str, sha256: str, size: int) -> N
     st = (ctx.out / relative).stat()
     if st.st_size == size:
         _digests(ctx)[relative] = (_stamp(st), Digest(size, sha256))
+
+
+def record_deflated(ctx: BuildContext, relative: str, deflated: Precompressed) -> None:
+    """A writer that also deflated what it wrote (in `DEFLATED_DIR`) hands it to the release zip,
+    which then copies it instead of reading and deflating the file (while its size is unchanged)."""
+    ctx.counts.setdefault("deflated", {})[relative] = deflated
+
+
+def deflated_forms(ctx: BuildContext) -> dict[str, Precompressed]:
+    return ctx.counts.get("deflated", {})
 
 
 THREADED_DIGEST = 1 << 20  # files at least this big are hashed in threads; smaller ones cost more to hand over

@@ -2,29 +2,41 @@
 
 `render()` turns one document's records into its nodes (one `Shape` per kind of node) and
 serialises them in every format with the compiled shape writer (pure, picklable bytes, so it
-can run in a worker process); `write()` appends them in corpus order; `finish()` adds the
-dataset-level graph (actors, the dataset, the build's provenance), `ACTOR_BATCH` actors at a
-time, so its memory does not grow with the corpus: each batch's N-Triples lines go to a sorted
-run file, and the runs are merged with the document blocks into the sorted `.nt`.
+can run in a worker process), each format also deflated as a segment for the release zip;
+`write()` appends them in corpus order; `finish()` adds the dataset-level graph (actors, the
+dataset, the build's provenance), `ACTOR_BATCH` actors at a time, so its memory does not grow
+with the corpus: each batch's N-Triples lines go to a sorted run file, and the runs are merged
+with the document blocks into the sorted `.nt`.
+
+At corpus scale the RDF is gigabytes, and every byte written or read again costs: each file is
+written once and hashed as it is written (`files.record_digest`); the `.nt` document blocks
+are kept only deflated until finish writes the `.nt`; and the release zip copies the deflated
+segments (`files.record_deflated`, `ziparchive.Precompressed`) instead of reading the files.
 
 Files: `rdf/<name>.ttl`, `.nt`, `.nq`, `.jsonld`. In the N-Quads file each document's triples
 form the named graph `{base}/graph/document/{doc}` (contiguous, sorted, in corpus order) and
 the dataset-level triples form `{base}/graph/dataset` (last); every triple is in exactly one
 graph, so `.nt` is their union. The `.nt` lines are globally sorted: all subjects of a
 document start with `{base}/document/{doc}/`, so each document's lines form a sorted block
-that no other document's lines fall into: the blocks are copied as they are, in the order of
-their first lines (corpus order, as a rule), with the dataset-level lines merged in between.
+that no other document's lines fall into: the blocks are written as they are (their segments
+reused in the zip), in the order of their first lines (corpus order, as a rule), with the
+dataset-level lines merged in between.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import hashlib
 import heapq
 import itertools
 import os
 import tempfile
+import threading
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -51,8 +63,9 @@ from ..vocab import (
     wikidata_iri,
 )
 from . import BuildContext, Sink
-from .files import describe, digest_many
+from .files import DEFLATED_DIR, describe, record_deflated, record_digest
 from .jsonld import DOCUMENT_TAIL, document_head
+from .ziparchive import Precompressed, deflate_segment, inflate_segments
 
 RDF_DIR = "rdf"
 FORMATS = ("ttl", "nt", "nq", "jsonld")
@@ -512,20 +525,164 @@ class Serialiser:
 
 ACTOR_BATCH = 2000  # actors written at a time in finish(): its memory does not grow with the corpus
 MERGE_BUFFER = 1 << 20  # bytes of dataset lines gathered before they are written
+# Deflate level of the RDF in the release zip. The workers deflate each document's bytes (every
+# format) as a segment of its own: on such ~0.2-0.8 MB pieces of N-Quads, level 2 was both faster
+# and smaller than level 1 (~430 vs ~415 MB/s, ratio 23.5 vs 22.0) and much faster than level 3
+# (~350 MB/s, ratio 24.5): 2 it is. (Python's zlib: the bytes must not depend on the CPU.)
+DEFLATE_LEVEL = 2
+INFLATE_AHEAD = 2  # document blocks inflated ahead per thread while the .nt is written
+HASH_AHEAD = 8  # pieces of a file written but not hashed yet (by its hashing thread)
+
+
+class RenderedRdf(NamedTuple):
+    """One document's graph as a worker hands it to the parent: the .nq, .ttl and .jsonld bytes
+    as they are appended; each format's bytes deflated as a `deflate_segment` (for the release
+    zip); the N-Triples block only deflated (it is written once, sorted, in finish), with its
+    first and last lines (where it sorts) and its size."""
+
+    nq: bytes
+    ttl: bytes  # a blank line, then the document's Turtle
+    jsonld: bytes  # its nodes, without the separator from the previous document's
+    nt_first: bytes
+    nt_last: bytes
+    nt_size: int
+    deflated: tuple[bytes, bytes, bytes, bytes]  # nt; nq; ttl; b",\n" + jsonld (b"" when there are no nodes)
+    triples: int
+    classes: dict[str, int]
+
+    @property
+    def nt(self) -> bytes:
+        """The N-Triples block (inflated)."""
+        return inflate_segments(self.deflated[0])
+
+
+def rendered(chunk: RdfChunk, level: int = DEFLATE_LEVEL) -> RenderedRdf:
+    nt, ttl = chunk.nt, b"\n" + chunk.ttl
+    first = last = b""
+    if nt:
+        first, last = nt[: nt.index(b"\n") + 1], nt[nt.rindex(b"\n", 0, len(nt) - 1) + 1 :]
+    jsonld = deflate_segment(b",\n" + chunk.jsonld, level) if chunk.jsonld else b""
+    deflated = (deflate_segment(nt, level), deflate_segment(chunk.nq, level), deflate_segment(ttl, level), jsonld)
+    return RenderedRdf(chunk.nq, ttl, chunk.jsonld, first, last, len(nt), deflated, chunk.triples, chunk.classes)
 
 
 class _Block(NamedTuple):
-    """Where one document's N-Triples lines lie in the .nt part file."""
+    """Where one document's N-Triples lines lie, deflated, in the .nt spool file."""
 
     first: bytes
     last: bytes
     offset: int
+    compressed: int
     size: int
+
+
+class _Hasher:
+    """SHA-256 and CRC-32 of the bytes given, in order; in a thread of its own if `threaded`
+    (hashlib and zlib release the GIL), at most `HASH_AHEAD` pieces behind the caller."""
+
+    def __init__(self, threaded: bool) -> None:
+        self.sha256, self.crc = hashlib.sha256(), 0
+        self._pool = ThreadPoolExecutor(1) if threaded else None
+        self._pending: collections.deque[Future[None]] = collections.deque()
+
+    def _update(self, data: bytes) -> None:
+        self.sha256.update(data)
+        self.crc = zlib.crc32(data, self.crc)
+
+    def update(self, data: bytes) -> None:
+        if self._pool is None:
+            self._update(data)
+            return
+        self._pending.append(self._pool.submit(self._update, data))  # one thread: in order
+        while len(self._pending) > HASH_AHEAD:
+            self._pending.popleft().result()
+
+    def result(self) -> tuple[str, int]:
+        """The SHA-256 (hex) and CRC-32 of everything given."""
+        while self._pending:
+            self._pending.popleft().result()
+        if self._pool is not None:
+            self._pool.shutdown()
+        return self.sha256.hexdigest(), self.crc
+
+
+class _Output:
+    """One RDF file as it is written: its bytes hashed (SHA-256, CRC-32) on the way, so nobody
+    reads it again to hash it, and its deflated form gathered in a spool file for the release zip,
+    as ranges of that file in content order: segments deflated elsewhere (the workers), or bytes
+    deflated here (one compressor for each run of them, ended by a sync flush before the next
+    segment from elsewhere: its back-references must not reach into bytes it did not see)."""
+
+    def __init__(
+        self, path: Path, spool: IO[bytes], spool_path: Path, spool_size: int = 0, threaded: bool = False
+    ) -> None:
+        self.path, self.file = path, path.open("wb")
+        self.hasher, self.size = _Hasher(threaded), 0
+        self.spool, self.spool_path, self.spool_size = spool, spool_path, spool_size
+        self.ranges: list[tuple[int, int]] = []
+        self._here: Any = None  # the compressor of the current run of bytes deflated here
+        self._here_from = 0
+
+    def _raw(self, data: bytes) -> None:
+        self.file.write(data)
+        self.hasher.update(data)
+        self.size += len(data)
+
+    def _range(self, offset: int, size: int) -> None:
+        if self.ranges and sum(self.ranges[-1]) == offset:
+            self.ranges[-1] = (self.ranges[-1][0], self.ranges[-1][1] + size)
+        elif size:
+            self.ranges.append((offset, size))
+
+    def _end_here(self) -> None:
+        if self._here is not None:
+            self._spool(self._here.flush(zlib.Z_SYNC_FLUSH))
+            self._range(self._here_from, self.spool_size - self._here_from)
+            self._here = None
+
+    def _spool(self, data: bytes) -> None:
+        self.spool.write(data)
+        self.spool_size += len(data)
+
+    def add(self, segment: bytes, *data: bytes) -> None:
+        """The bytes `data` (concatenated), deflated elsewhere as `segment`; appended to the spool."""
+        self._end_here()
+        for part in data:
+            self._raw(part)
+        offset = self.spool_size
+        self._spool(segment)
+        self._range(offset, len(segment))
+
+    def add_spooled(self, data: bytes, offset: int, size: int) -> None:
+        """`data`, whose segment is already in the spool at `offset` (`size` bytes)."""
+        self._end_here()
+        self._raw(data)
+        self._range(offset, size)
+
+    def add_here(self, data: bytes) -> None:
+        """`data`, deflated here."""
+        if data:
+            if self._here is None:
+                self._here = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -15)
+                self._here_from = self.spool_size
+            self._raw(data)
+            self._spool(self._here.compress(data))
+
+    def close(self) -> tuple[str, Precompressed]:
+        """Close the file (not the spool); its SHA-256 (hex) and its deflated form."""
+        self._end_here()
+        self.file.close()
+        sha256, crc = self.hasher.result()
+        return sha256, Precompressed(crc, self.size, self.spool_path, tuple(self.ranges))
 
 
 class RdfSink(Sink):
     """Writes rdf/<name>.{ttl,nt,nq,jsonld}. Files are opened on the first write, so a sink
-    built in a worker process to call render() holds no file handles."""
+    built in a worker process to call render() holds no file handles.
+
+    The .nq, .ttl and .jsonld are written as the documents come; the .nt document blocks are kept
+    deflated only (in a spool file), and the .nt is written once, in finish. The deflated bytes of
+    every format go to the release zip (`files.record_deflated`), which so never reads the RDF."""
 
     name = "rdf"
 
@@ -534,10 +691,10 @@ class RdfSink(Sink):
         self.iris = Iris(ctx.dataset.base_iri)
         self.activity = activity_iri(ctx.dataset, self.iris)
         self.serialiser = Serialiser(self.iris)
-        self._files: dict[str, IO[bytes]] | None = None
-        self._nt_part: Path | None = None
+        self._out: dict[str, _Output] | None = None
+        self._nt_spool: IO[bytes] | None = None
+        self._nt_spool_size = 0
         self._blocks: list[_Block] = []
-        self._part_size = 0
         self._jsonld_started = False
         self.triples = 0
         self.classes: Counter[str] = Counter()
@@ -548,73 +705,90 @@ class RdfSink(Sink):
 
     def __getstate__(self) -> dict[str, Any]:
         """A copy for a worker process (render only): without open files."""
-        return {**self.__dict__, "_files": None}
+        return {**self.__dict__, "_out": None, "_nt_spool": None}
 
-    def render(self, records: DocumentRecords) -> RdfChunk:
+    def chunk(self, records: DocumentRecords) -> RdfChunk:
+        """The document's graph in every format."""
         doc_id = records.document.id
         nodes = document_shapes(records, self.iris, self.iris.relative(self.activity))
         return self.serialiser.shaped_chunk(nodes, self.iris.document_graph(doc_id), f"document {doc_id}")
 
-    def _open(self) -> dict[str, IO[bytes]]:
-        if self._files is None:
-            ds = self.ctx.dataset
-            files = {}
-            for fmt in FORMATS:
-                path = self.ctx.path(rdf_path(ds, fmt))
-                if fmt == "nt":  # document blocks first; dataset lines are merged in at the end
-                    path = self._nt_part = path.with_name(f".{path.name}.part")
-                files[fmt] = path.open("wb")
-            files["ttl"].write(self.serialiser.writer.header().encode("utf-8"))
-            files["jsonld"].write(document_head(self.iris).encode("utf-8"))
-            self._files = files
-        return self._files
+    def render(self, records: DocumentRecords) -> RenderedRdf:
+        return rendered(self.chunk(records))
 
-    def write(self, rendered: RdfChunk) -> None:
-        files = self._open()
-        self._append(files, rendered)
-        nt = rendered.nt
-        if nt:
-            first, last = nt[: nt.index(b"\n") + 1], nt[nt.rindex(b"\n", 0, len(nt) - 1) + 1 :]
-            self._blocks.append(_Block(first, last, self._part_size, len(nt)))
-            self._part_size += len(nt)
+    def _jobs(self) -> int:
+        return self.ctx.options.jobs if self.ctx.options.jobs > 0 else (os.cpu_count() or 1)
+
+    def _spool_path(self, fmt: str) -> Path:
+        return self.ctx.path(f"{DEFLATED_DIR}/{self.ctx.dataset.name}.{fmt}.deflate")
+
+    def _open(self) -> dict[str, _Output]:
+        if self._out is None:
+            ds = self.ctx.dataset
+            out = {}
+            for fmt in ("nq", "ttl", "jsonld"):
+                spool = self._spool_path(fmt)
+                out[fmt] = _Output(self.ctx.path(rdf_path(ds, fmt)), spool.open("wb"), spool, threaded=self._jobs() > 1)
+            self._nt_spool = self._spool_path("nt").open("wb")  # document blocks; the .nt is written in finish
+            out["ttl"].add_here(self.serialiser.writer.header().encode("utf-8"))
+            out["jsonld"].add_here(document_head(self.iris).encode("utf-8"))
+            self._out = out
+        return self._out
+
+    def write(self, rendered: RenderedRdf) -> None:
+        out = self._open()
+        assert self._nt_spool is not None
+        z_nt, z_nq, z_ttl, z_jsonld = rendered.deflated
+        if rendered.nt_size:
+            self._blocks.append(
+                _Block(rendered.nt_first, rendered.nt_last, self._nt_spool_size, len(z_nt), rendered.nt_size)
+            )
+            self._nt_spool.write(z_nt)
+            self._nt_spool_size += len(z_nt)
+        out["nq"].add(z_nq, rendered.nq)
+        out["ttl"].add(z_ttl, rendered.ttl)
+        if rendered.jsonld:
+            if self._jsonld_started:
+                out["jsonld"].add(z_jsonld, b",\n", rendered.jsonld)
+            else:  # the first nodes: no separator before them, as the segment has
+                out["jsonld"].add_here(rendered.jsonld)
+                self._jsonld_started = True
+        self.triples += rendered.triples
+        self.classes.update(rendered.classes)
         self.graphs += 1
 
-    def _append(self, files: dict[str, IO[bytes]], chunk: RdfChunk, nt: bool = True) -> None:
-        if nt:
-            files["nt"].write(chunk.nt)
-        files["nq"].write(chunk.nq)
-        files["ttl"].write(b"\n" + chunk.ttl)
-        self._append_jsonld(files, chunk.jsonld)
-        self.triples += chunk.triples
-        self.classes.update(chunk.classes)
-
-    def _append_jsonld(self, files: dict[str, IO[bytes]], nodes: bytes) -> None:
+    def _append_jsonld(self, out: _Output, nodes: bytes) -> None:
         if nodes:
-            files["jsonld"].write((b",\n" if self._jsonld_started else b"") + nodes)
+            out.add_here((b",\n" if self._jsonld_started else b"") + nodes)
             self._jsonld_started = True
 
     def finish(self, actors: Iterable[Actor]) -> None:
-        files = self._open()
+        out = self._open()
+        assert self._nt_spool is not None
         ds = self.ctx.dataset
         rdf_dir = self.ctx.path(RDF_DIR)
-        assert self._nt_part is not None
+        jobs = self._jobs()
         with tempfile.TemporaryDirectory(prefix=".dataset-lines-", dir=rdf_dir) as scratch:
-            runs = self._write_dataset_graph(files, actors, Path(scratch))
-            files["jsonld"].write(DOCUMENT_TAIL.encode("utf-8"))
-            files["nt"].close()
+            runs = self._write_dataset_graph(out, actors, Path(scratch))
+            out["jsonld"].add_here(DOCUMENT_TAIL.encode("utf-8"))
+            self._nt_spool.flush()
+            spool = self._spool_path("nt")
+            final = self.ctx.path(rdf_path(ds, "nt"))
+            out["nt"] = nt = _Output(final, self._nt_spool, spool, self._nt_spool_size, threaded=jobs > 1)
             with contextlib.ExitStack() as stack:
                 sources = [stack.enter_context(run.open("rb")) if isinstance(run, Path) else run for run in runs]
                 dataset_lines = _unique_lines(heapq.merge(*sources))
                 graph = f" <{self.iris.dataset_graph}> .\n".encode()
-                final = self.ctx.path(rdf_path(ds, "nt"))
-                self.triples += _merge_sorted(self._nt_part, self._blocks, dataset_lines, final, files["nq"], graph)
-        for f in files.values():
-            f.close()
-        self._nt_part.unlink()
+                self.triples += _merge_sorted(spool, self._blocks, dataset_lines, nt, out["nq"], graph, jobs)
+        for fmt in FORMATS:
+            sha256, deflated = out[fmt].close()
+            record_digest(self.ctx, rdf_path(ds, fmt), sha256, deflated.size)  # nobody reads them again to hash
+            record_deflated(self.ctx, rdf_path(ds, fmt), deflated)  # nor to zip
+        for o in out.values():
+            o.spool.close()  # (the .nt's is the spool of the document blocks: closed here too)
         self.graphs += 1
         for fmt, (title, description) in DESCRIPTIONS.items():
             describe(self.ctx, rdf_path(ds, fmt), title, description)
-        digest_many(self.ctx, [rdf_path(ds, fmt) for fmt in FORMATS])  # hashed on every core, once
         self.ctx.counts["rdf"] = {
             "triples": self.triples,
             "graphs": self.graphs,
@@ -623,7 +797,7 @@ class RdfSink(Sink):
         }
 
     def _write_dataset_graph(
-        self, files: dict[str, IO[bytes]], actors: Iterable[Actor], scratch: Path
+        self, out: dict[str, _Output], actors: Iterable[Actor], scratch: Path
     ) -> list[Path | list[bytes]]:
         """The dataset graph (the actors, then the dataset itself) in Turtle and JSON-LD, as one
         `chunk` of `group(dataset_triples(...))` would write it, `ACTOR_BATCH` actors at a time;
@@ -639,16 +813,16 @@ class RdfSink(Sink):
         batches = iter(actors)
         while batch := list(itertools.islice(batches, ACTOR_BATCH)):
             shaped = writer.write_shapes(actor_shapes(batch, self.iris))
-            files["ttl"].write(ttl_head + shaped.turtle)
+            out["ttl"].add_here(ttl_head + shaped.turtle)
             ttl_head = b"\n"
-            self._append_jsonld(files, shaped.json)
+            self._append_jsonld(out["jsonld"], shaped.json)
             run = scratch / f"{len(runs):06d}.nt"
             run.write_bytes(shaped.nt.replace(NT_END_BYTES, b" .\n"))
             runs.append(run)
             self.classes.update(shaped.classes)
         written = writer.write(core)
-        files["ttl"].write(ttl_head + written.turtle.encode("utf-8"))
-        self._append_jsonld(files, ",\n".join(written.json_nodes).encode("utf-8"))
+        out["ttl"].add_here(ttl_head + written.turtle.encode("utf-8"))
+        self._append_jsonld(out["jsonld"], ",\n".join(written.json_nodes).encode("utf-8"))
         self.classes.update(written.classes)
         runs.append([line.encode("utf-8") for line in written.nt_lines])
         return runs
@@ -662,112 +836,103 @@ def _unique_lines(lines: Iterable[bytes]) -> Iterator[bytes]:
             previous = line
 
 
+def _inflated(spool: Path, blocks: list[_Block], jobs: int) -> Iterator[bytes]:
+    """The lines of each block, in order: inflated in `jobs` threads (zlib releases the GIL) a
+    few blocks ahead of the caller, who writes and hashes them meanwhile."""
+    with open(spool, "rb") as f:
+        lock = threading.Lock()
+
+        def inflate(block: _Block) -> bytes:
+            with lock:  # (one shared file position)
+                f.seek(block.offset)
+                data = f.read(block.compressed)
+            lines = inflate_segments(data)
+            if len(lines) != block.size:
+                raise OSError(f"{spool}: a document block inflates to {len(lines)} bytes, not {block.size}")
+            return lines
+
+        if jobs <= 1:
+            yield from map(inflate, blocks)
+            return
+        with ThreadPoolExecutor(jobs) as pool:
+            todo = iter(blocks)
+            ahead = collections.deque(pool.submit(inflate, b) for b in itertools.islice(todo, INFLATE_AHEAD * jobs))
+            while ahead:
+                lines = ahead.popleft().result()
+                block = next(todo, None)
+                if block is not None:
+                    ahead.append(pool.submit(inflate, block))
+                yield lines
+
+
 def _merge_sorted(
-    part: Path, blocks: list[_Block], dataset: Iterator[bytes], final: Path, nq: IO[bytes], graph: bytes
+    spool: Path,
+    blocks: list[_Block],
+    dataset: Iterator[bytes],
+    out: _Output,
+    nq: _Output,
+    graph: bytes,
+    jobs: int = 1,
 ) -> int:
-    """Write the sorted .nt: the document blocks of `part` merged with the sorted dataset lines;
-    append the dataset lines to the .nq (as `graph`). Returns how many dataset lines there are.
+    """Write the sorted .nt to `out`: the document blocks (deflated in `spool`) merged with the
+    sorted dataset lines; append the dataset lines to the .nq (as `graph`). Returns how many
+    dataset lines there are.
 
     Each document's lines are a sorted block, and the subjects of different documents differ
     (`{base}/document/{doc}/...`), so the blocks, ordered by their first lines, do not overlap:
-    they are copied as they are (in the kernel), and a dataset line goes between them, or, when
-    it sorts inside a block, that block alone is merged line by line. Should blocks overlap
-    (one document id twice), everything is sorted in memory instead.
+    they are written as they are (and their segments reused for the zip), and a dataset line goes
+    between them, or, when it sorts inside a block, that block alone is merged line by line (and
+    deflated again). Should blocks overlap (one document id twice), everything is sorted in
+    memory instead.
     """
     order = sorted(blocks, key=lambda b: b.first)
     if any(a.last >= b.first for a, b in itertools.pairwise(order)):
         lines = list(dataset)
-        nq.write(b"".join(lines).replace(b" .\n", graph))
-        with final.open("wb") as out:
-            out.write(b"".join(sorted({*part.read_bytes().splitlines(keepends=True), *lines})))
+        nq.add_here(b"".join(lines).replace(b" .\n", graph))
+        everything = set(lines)
+        for data in _inflated(spool, order, jobs):
+            everything.update(data.splitlines(keepends=True))
+        out.add_here(b"".join(sorted(everything)))
         return len(lines)
     count = 0
     pending: list[bytes] = []
     pending_size = 0
 
-    def flush(out: IO[bytes]) -> None:
+    def flush() -> None:
         nonlocal pending_size
         if pending:
             chunk = b"".join(pending)
-            out.write(chunk)
-            nq.write(chunk.replace(b" .\n", graph))
+            out.add_here(chunk)
+            nq.add_here(chunk.replace(b" .\n", graph))
             pending.clear()
             pending_size = 0
 
-    with final.open("wb") as out, part.open("rb") as src:
-        line = next(dataset, None)
-        copy_from = copy_to = 0  # a run of blocks to copy in one go
-        for block in order:
-            while line is not None and line < block.first:
-                if copy_to > copy_from:
-                    out.flush()
-                    _copy_range(out, src, copy_from, copy_to - copy_from)
-                    copy_from = copy_to
-                pending.append(line)
-                pending_size += len(line)
-                count += 1
-                if pending_size >= MERGE_BUFFER:
-                    flush(out)
-                line = next(dataset, None)
-            flush(out)
-            if line is not None and line <= block.last:  # dataset lines inside this block: merge them in
-                if copy_to > copy_from:
-                    out.flush()
-                    _copy_range(out, src, copy_from, copy_to - copy_from)
-                src.seek(block.offset)
-                inside: list[bytes] = []
-                while line is not None and line <= block.last:
-                    inside.append(line)
-                    line = next(dataset, None)
-                count += len(inside)
-                nq.write(b"".join(inside).replace(b" .\n", graph))
-                lines = src.read(block.size).splitlines(keepends=True)
-                out.write(b"".join(_unique_lines(heapq.merge(lines, inside))))
-                copy_from = copy_to = block.offset + block.size
-                continue
-            if block.offset != copy_to:  # not next in the file: copy what is gathered first
-                if copy_to > copy_from:
-                    out.flush()
-                    _copy_range(out, src, copy_from, copy_to - copy_from)
-                copy_from = block.offset
-            copy_to = block.offset + block.size
-        if copy_to > copy_from:
-            out.flush()
-            _copy_range(out, src, copy_from, copy_to - copy_from)
-        while line is not None:
+    line = next(dataset, None)
+    for block, data in zip(order, _inflated(spool, order, jobs), strict=True):
+        while line is not None and line < block.first:
             pending.append(line)
             pending_size += len(line)
             count += 1
             if pending_size >= MERGE_BUFFER:
-                flush(out)
+                flush()
             line = next(dataset, None)
-        flush(out)
+        flush()
+        if line is not None and line <= block.last:  # dataset lines inside this block: merge them in
+            inside: list[bytes] = []
+            while line is not None and line <= block.last:
+                inside.append(line)
+                line = next(dataset, None)
+            count += len(inside)
+            nq.add_here(b"".join(inside).replace(b" .\n", graph))
+            out.add_here(b"".join(_unique_lines(heapq.merge(data.splitlines(keepends=True), inside))))
+        else:
+            out.add_spooled(data, block.offset, block.compressed)
+    while line is not None:
+        pending.append(line)
+        pending_size += len(line)
+        count += 1
+        if pending_size >= MERGE_BUFFER:
+            flush()
+        line = next(dataset, None)
+    flush()
     return count
-
-
-def _copy_range(out: IO[bytes], src: IO[bytes], offset: int, size: int) -> None:
-    """Append `size` bytes of `src` from `offset` to `out` with sendfile (no copy through
-    Python); a plain copy where unsupported. `out` must be flushed."""
-    sent = 0
-    sendfile = getattr(os, "sendfile", None)
-    while sendfile is not None and sent < size:
-        try:
-            n = sendfile(out.fileno(), src.fileno(), offset + sent, size - sent)
-        except OSError:
-            if sent:  # failed half-way (disk full, …): a real error
-                raise
-            sendfile = None  # this system cannot sendfile between files
-            break
-        if n == 0:
-            break
-        sent += n
-    out.seek(0, os.SEEK_END)
-    if sent < size:
-        src.seek(offset + sent)
-        left = size - sent
-        while left:
-            data = src.read(min(left, 1 << 20))
-            if not data:
-                raise OSError(f"{src.name}: shorter than expected")
-            out.write(data)
-            left -= len(data)

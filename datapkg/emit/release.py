@@ -9,6 +9,7 @@ build except itself and the store, in `sha256sum -c` format.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,12 @@ from ..tableschema import DIALECT, ESCAPE_NOTE, TABLES, Table
 from . import BuildContext, Sink
 from .files import (
     CHECKSUMS_FILE,
+    DEFLATED_DIR,
     DIST_DIR,
     SITE_DIR,
     STORE_DIR,
     artefacts,
+    deflated_forms,
     describe,
     described,
     digest,
@@ -54,19 +57,24 @@ def zip_timestamp(created: str) -> tuple[int, int, int, int, int, int]:
 
 
 def write_zip(ctx: BuildContext, members: list[str], target: Path, prefix: str) -> None:
-    """The release zip: members in the given order, deflated in parallel (`ctx.options.jobs` threads)."""
+    """The release zip: members in the given order, deflated in parallel (`ctx.options.jobs` threads),
+    except those deflated as they were written (the RDF: `files.record_deflated`), which are copied.
+    Removes the spool files of the latter."""
     stamp = zip_timestamp(ctx.dataset.created)
     target.parent.mkdir(parents=True, exist_ok=True)
     jobs = ctx.options.jobs if ctx.options.jobs > 0 else (os.cpu_count() or 1)
+    given = deflated_forms(ctx)
     sha256, size = write_archive(
         target,
-        [Member(f"{prefix}/{rel}", ctx.out / rel) for rel in members],
+        [Member(f"{prefix}/{rel}", ctx.out / rel, given.get(rel)) for rel in members],
         stamp,
         ZIP_MODE,
         ZIP_LEVEL,
         ctx.out / ZIP_SPOOL_DIR,
         jobs,
     )
+    given.clear()
+    shutil.rmtree(ctx.out / DEFLATED_DIR, ignore_errors=True)
     record_digest(ctx, target.relative_to(ctx.out).as_posix(), sha256, size)  # hashed as it was written
 
 

@@ -394,7 +394,8 @@ def actor_page(
 ) -> str:
     """The page of one actor from the parts documents gave it (`ActorPart` rows, in corpus order).
 
-    `related`: "part_of", "member_of", "parts", "members" → the actors linked.
+    `related`: "part_of", "member_of", "parts", "members" → the actors linked. The actors may be
+    models or anything with their fields (the build's tasks carry `site.PageActor` tuples).
     """
     name = esc(actor.name)
     links = []

@@ -16,7 +16,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -46,14 +46,27 @@ def unescape_cell(value: str) -> str:
     return value[1:] if value.startswith(ESCAPE_CHAR) else value
 
 
-def _formatter(column: Column) -> Callable[[Any], str]:
+def _cell_expression(column: Column, var: str) -> str:
+    """Python source of one column's CSV cell text from its typed value `var` (empty when None)."""
     if column.type == "boolean":
-        return lambda v: "" if v is None else ("true" if v else "false")
-    if column.type == "integer":
-        return lambda v: "" if v is None else str(int(v))
-    if column.free_text:
-        return lambda v: "" if v is None else escape_cell(v)
-    return lambda v: "" if v is None else v
+        text = f'("true" if {var} else "false")'
+    elif column.type == "integer":
+        text = f"str(int({var}))"
+    elif column.free_text:
+        text = f"(_ESC + {var} if {var}.startswith(_STARTS) else {var})"  # escape_cell, inlined
+    else:
+        text = var
+    return f'"" if {var} is None else {text}'
+
+
+def _compile_cells(table: Table) -> Callable[[tuple], tuple]:
+    """One function per table from a typed row to its cells: a row costs one call, not one per cell."""
+    names = [f"c{i}" for i in range(len(table.columns))]
+    cells = ", ".join(f"({_cell_expression(c, v)})" for c, v in zip(table.columns, names, strict=True))
+    source = f"def cells(row):\n    {', '.join(names)}, = row\n    return ({cells},)\n"
+    namespace: dict[str, Any] = {"_ESC": ESCAPE_CHAR, "_STARTS": _ESCAPED_STARTS}
+    exec(compile(source, f"<cells of {table.name}>", "exec"), namespace)  # noqa: S102 - source built from the schema
+    return namespace["cells"]
 
 
 def _writer(buffer: IO[str]) -> Any:
@@ -72,7 +85,9 @@ class _Format:
 
     def __init__(self, table: Table) -> None:
         self.table = table
-        self.cells = [_formatter(c) for c in table.columns]
+        self.cells = _compile_cells(table)
+        # Typed row of a record in column order, made in C.
+        self.get: Callable[[Any], tuple] = attrgetter(*table.column_names)
         self.key_index = [table.column_names.index(k) for k in table.primary_key]
         # For sorting rows: the same order as `key`, made in C (one column: the value itself, not a 1-tuple).
         self.sort_key: Callable[[tuple], Any] = itemgetter(*self.key_index)
@@ -85,7 +100,7 @@ class _Format:
         writer = _writer(buffer)
         out = []
         for row in rows:
-            writer.writerow([fmt(v) for fmt, v in zip(self.cells, row, strict=True)])
+            writer.writerow(self.cells(row))
             out.append(buffer.getvalue())
             buffer.seek(0)
             buffer.truncate()
@@ -94,8 +109,7 @@ class _Format:
     def text(self, rows: Iterable[tuple]) -> str:
         """All rows as one CSV text (the same as joining `lines`, with one writer call)."""
         buffer = io.StringIO()
-        cells = self.cells
-        _writer(buffer).writerows([fmt(v) for fmt, v in zip(cells, row, strict=True)] for row in rows)
+        _writer(buffer).writerows(map(self.cells, rows))
         return buffer.getvalue()
 
     def header(self) -> str:
@@ -111,7 +125,7 @@ FORMATS = {t.name: _Format(t) for t in TABLES}
 
 
 def record_row(table: Table, record: Any) -> tuple:
-    return tuple(getattr(record, name) for name in table.column_names)
+    return FORMATS[table.name].get(record)
 
 
 def link_rows(table: Table, owners: Iterable[Any]) -> Iterator[tuple]:
@@ -125,32 +139,33 @@ def link_rows(table: Table, owners: Iterable[Any]) -> Iterator[tuple]:
 def document_rows(table: Table, records: DocumentRecords) -> Iterable[tuple]:
     """Typed rows (column order) one document contributes to a document-scoped table."""
     doc = records.document
+    get = FORMATS[table.name].get
     match table.name:
         case "documents":
-            return [record_row(table, doc)]
+            return [get(doc)]
         case "document_facts":
-            return [record_row(table, f) for f in doc.facts]
+            return list(map(get, doc.facts))
         case "document_fact_evidence":
             return [(f.document_id, f.property, i, q) for f in doc.facts for i, q in enumerate(f.evidence, 1)]
         case "claims":
-            return [record_row(table, c) for c in records.claims]
+            return list(map(get, records.claims))
         case "claim_about" | "claim_cues":
             return link_rows(table, records.claims)
         case "recommendations":
-            return [record_row(table, c) for c in records.claims if isinstance(c, Recommendation)]
+            return [get(c) for c in records.claims if isinstance(c, Recommendation)]
         case "recommendation_actors":
             return link_rows(table, (c for c in records.claims if isinstance(c, Recommendation)))
         case "relations":
-            return [record_row(table, r) for r in records.relations]
+            return list(map(get, records.relations))
         case "mentions":
-            return [record_row(table, m) for m in records.mentions]
+            return list(map(get, records.mentions))
     raise KeyError(f"no rows for table {table.name!r}")
 
 
 def corpus_rows(table: Table, actors: Iterable[Actor]) -> Iterable[tuple]:
     match table.name:
         case "actors":
-            return [record_row(table, a) for a in actors]
+            return list(map(FORMATS[table.name].get, actors))
         case "actor_aliases" | "actor_memberships":
             return link_rows(table, actors)
     raise KeyError(f"no rows for table {table.name!r}")

@@ -1,13 +1,21 @@
-"""Deterministic zip archives whose members are deflated by several threads at once.
+"""Deterministic zip archives whose members are deflated by several threads at once, or come deflated.
 
 A release zip holds gigabytes of RDF at corpus scale, and deflating it was the longest serial
-step of a build's finish. Each member is still one ordinary deflate stream made with exactly
+step of a build's finish. A member given as a file is one ordinary deflate stream made with
 the settings `zipfile` uses (`zlib.compressobj(level, DEFLATED, -15)`: the bytes do not
-depend on how the input is chunked), but up to `jobs` members are compressed at the same time
-(zlib releases the GIL), each into a spool file, and copied into the archive in order. The
-container (local headers, central directory, end records, ZIP64 where a size or offset needs
-it) is written here, byte for byte as `zipfile.ZipFile` writes it on a seekable file;
-`tests/test_build.py` compares the two.
+depend on how the input is chunked); up to `jobs` such members are compressed at the same time
+(zlib releases the GIL), each into a spool file, and copied into the archive in order.
+
+A member can also come already deflated (`Precompressed`): a sequence of `deflate_segment`s,
+each compressed on its own (a fresh compressor, ended by a sync flush: byte-aligned, not final,
+no reference to earlier data), so that segments made apart (by the build's workers, one per
+document) concatenate into one stream, which `FINAL_BLOCK` ends — as pigz assembles its
+output. The RDF sink hands its files over this way: the zip copies their deflated bytes from
+spool files and never reads the RDF itself. The archive bytes then depend on how the content
+was split into segments; the content and the container do not.
+
+The container (local headers, central directory, end records, ZIP64 where a size or offset
+needs it) is written here as `zipfile.ZipFile` writes it on a seekable file.
 
 One difference from `zipfile`, where it failed: a member whose size needs ZIP64 gets ZIP64
 headers (zipfile's `open(..., "w")` raises "File size too large" past 2 GiB unless told
@@ -42,10 +50,44 @@ _END64 = struct.Struct("<4sQ2H2L4Q")
 _END64_LOCATOR = struct.Struct("<4sLQL")
 
 
+FINAL_BLOCK = b"\x03\x00"  # an empty final block (fixed Huffman codes): ends a stream of segments
+
+
+def deflate_segment(data: bytes, level: int) -> bytes:
+    """`data` deflated as a segment that can be put anywhere in a stream of such segments: fresh
+    compressor (no back-references before it), sync flush (byte-aligned, no final block).
+    Empty data gives no bytes."""
+    if not data:
+        return b""
+    comp = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return comp.compress(data) + comp.flush(zlib.Z_SYNC_FLUSH)
+
+
+def inflate_segments(data: bytes) -> bytes:
+    """The bytes of concatenated segments (no final block needed)."""
+    return zlib.decompressobj(-15).decompress(data)
+
+
+@dataclass(frozen=True)
+class Precompressed:
+    """A member's content already deflated: ranges (offset, size) of one spool file, in order,
+    that concatenate into segments (`deflate_segment`) of the content; `FINAL_BLOCK` is added here."""
+
+    crc: int  # CRC-32 of the content
+    size: int  # bytes of the content
+    spool: Path
+    ranges: tuple[tuple[int, int], ...]
+
+    @property
+    def compressed(self) -> int:
+        return sum(size for _, size in self.ranges) + len(FINAL_BLOCK)
+
+
 @dataclass(frozen=True)
 class Member:
     name: str  # path inside the archive
     source: Path
+    deflated: Precompressed | None = None  # used while `source` has `deflated.size` bytes
 
 
 @dataclass(frozen=True)
@@ -54,6 +96,7 @@ class Deflated:
     size: int
     compressed: int
     spool: Path
+    ranges: tuple[tuple[int, int], ...] | None = None  # the whole spool if None, else these ranges + FINAL_BLOCK
 
 
 def deflate_file(source: Path, spool: Path, level: int) -> Deflated:
@@ -72,6 +115,14 @@ def deflate_file(source: Path, spool: Path, level: int) -> Deflated:
         dst.write(out)
         compressed += len(out)
     return Deflated(crc, size, compressed, spool)
+
+
+def _given(member: Member) -> Deflated | None:
+    """The member's deflated form if it came with one that still matches its file."""
+    given = member.deflated
+    if given is None or member.source.stat().st_size != given.size:
+        return None
+    return Deflated(given.crc, given.size, given.compressed, given.spool, given.ranges)
 
 
 def _dos_stamp(date_time: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
@@ -134,16 +185,19 @@ def write_archive(
     try:
         with ThreadPoolExecutor(max(1, jobs)) as pool, open(target, "wb") as raw:
             out = _Hashing(raw)
+            given = [_given(member) for member in members]
             # Largest first: the longest member starts at once instead of last.
-            order = sorted(range(len(members)), key=lambda i: -members[i].source.stat().st_size)
+            todo = [i for i, done in enumerate(given) if done is None]
+            todo.sort(key=lambda i: -members[i].source.stat().st_size)
             futures: dict[int, Future[Deflated]] = {
-                i: pool.submit(deflate_file, members[i].source, spool_dir / f"{i}.deflate", level) for i in order
+                i: pool.submit(deflate_file, members[i].source, spool_dir / f"{i}.deflate", level) for i in todo
             }
             entries = []
             for i, member in enumerate(members):
-                done = futures.pop(i).result()
+                done = given[i] or futures.pop(i).result()
                 entries.append(_write_member(out, member.name, done, dostime, dosdate))
-                done.spool.unlink()
+                if done.ranges is None:
+                    done.spool.unlink()
             _write_directory(out, entries, dostime, dosdate, mode)
     finally:
         shutil.rmtree(spool_dir, ignore_errors=True)
@@ -180,8 +234,23 @@ def _write_member(out: _Hashing, name: str, done: Deflated, dostime: int, dosdat
     out.write(encoded)
     out.write(extra)
     with open(done.spool, "rb") as src:
-        shutil.copyfileobj(src, out, CHUNK)
+        if done.ranges is None:
+            shutil.copyfileobj(src, out, CHUNK)
+        else:
+            for offset, size in done.ranges:
+                _copy_range(src, out, offset, size)
+            out.write(FINAL_BLOCK)
     return entry
+
+
+def _copy_range(src: IO[bytes], out: _Hashing, offset: int, size: int) -> None:
+    src.seek(offset)
+    while size:
+        data = src.read(min(size, CHUNK))
+        if not data:
+            raise OSError(f"{src.name}: shorter than expected")
+        out.write(data)
+        size -= len(data)
 
 
 def _write_directory(out: _Hashing, entries: list[_Entry], dostime: int, dosdate: int, mode: int) -> None:
