@@ -31,7 +31,7 @@ def seeds_ntriples(seeds_dir: Path | str) -> bytes:
     for result in iter_documents(seeds):
         merge_actors(index, result)
         if result.records is not None:
-            parts.append(sink.render(result.records).nt)
+            parts.append(sink.chunk(result.records).nt)  # the N-Triples as rendered, not deflated for the zip
     triples = dataset_triples(seeds.dataset, index.sorted(), sink.iris)
     parts.append(sink.serialiser.chunk(group(triples), sink.iris.dataset_graph, "dataset").nt)
     return b"".join(parts)
