@@ -21,10 +21,10 @@ import multiprocessing
 import pickle
 import signal
 import sys
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from time import perf_counter
@@ -33,6 +33,7 @@ from typing import Any
 from .buildcache import BuildCache, codec, document_key_of, pickle_chunks, zstandard
 from .emit import BuildContext, Sink
 from .errors import Problem
+from .inorder import in_order
 from .model import Actor, DocumentRecords
 from .seeds import ANNOTATIONS_FILE, ESSAY_FILE, DocumentFiles, Seeds, Where, display_path, load_document, read_files
 
@@ -338,18 +339,9 @@ class DocumentPool:
         if self.executor is None:
             yield from map(function, items)
             return
-        executor = self.executor
-        chunks = _chunks(items, max(1, chunksize))
-        pending: deque[Future[list[Any]]] = deque()
-        for chunk in chunks:
-            pending.append(executor.submit(_apply, function, chunk))
-            if len(pending) >= self.window:
-                break
-        while pending:
-            results = pending.popleft().result()
-            chunk = next(chunks, None)
-            if chunk is not None:
-                pending.append(executor.submit(_apply, function, chunk))
+        for results in in_order(
+            self.executor, partial(_apply, function), _chunks(items, max(1, chunksize)), self.window
+        ):
             yield from results
 
     def __iter__(self) -> Iterator[Done]:
@@ -357,16 +349,4 @@ class DocumentPool:
             for task in self.tasks:
                 yield process(task, in_process=True)
             return
-        executor = self.executor
-        pending: deque[Future[Done]] = deque()
-        todo = iter(self.tasks)
-        for task in todo:
-            pending.append(executor.submit(process, task))
-            if len(pending) >= self.window:
-                break
-        while pending:
-            done = pending.popleft().result()
-            task = next(todo, None)
-            if task is not None:
-                pending.append(executor.submit(process, task))
-            yield done
+        yield from in_order(self.executor, process, self.tasks, self.window)

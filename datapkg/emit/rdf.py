@@ -42,6 +42,7 @@ from typing import IO, Any, NamedTuple
 
 from .. import __version__
 from ..config import DatasetSpec
+from ..inorder import in_order
 from ..model import Actor, DocumentRecords, Recommendation
 from ..rdfsyntax import NT_END_BYTES, Node, Ref, Refs, Shape, ShapeNode, Triple, Val, Vals, Writer, group, to_nquads
 from ..vocab import (
@@ -855,14 +856,7 @@ def _inflated(spool: Path, blocks: list[_Block], jobs: int) -> Iterator[bytes]:
             yield from map(inflate, blocks)
             return
         with ThreadPoolExecutor(jobs) as pool:
-            todo = iter(blocks)
-            ahead = collections.deque(pool.submit(inflate, b) for b in itertools.islice(todo, INFLATE_AHEAD * jobs))
-            while ahead:
-                lines = ahead.popleft().result()
-                block = next(todo, None)
-                if block is not None:
-                    ahead.append(pool.submit(inflate, block))
-                yield lines
+            yield from in_order(pool, inflate, blocks, INFLATE_AHEAD * jobs)
 
 
 def _merge_sorted(
