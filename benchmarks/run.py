@@ -12,6 +12,9 @@ For each corpus size it measures, each command in a fresh process:
   - output triples (lines of the N-Triples file) → documents/s and triples/s;
   - the floor: pyoxigraph parsing that N-Triples file into memory, then serialising the same
     triples back to N-Triples (timed alone); the build's time over the floor is the ratio to beat;
+  - the all-RDF floor: pyoxigraph writing the same quads as N-Triples, N-Quads, Turtle and JSON-LD
+    (the four RDF files the build writes; not its CSV, JSON, site or zip), for context;
+  - with --repeat N, N cold builds per size, the fastest reported (all are in the results);
   - the embedded store on its own (--store): datapkg.store.load vs pyoxigraph's bulk loader on the
     same N-Quads file, each in a fresh process;
   - optionally `frictionless validate` of the package (--frictionless) and `datapkg check`, the streaming
@@ -224,6 +227,48 @@ def pyoxigraph_floor(nt: Path, total: int, workdir: Path, repeat: int = 3) -> di
     return floor  # the sample is freed with this frame
 
 
+def pyoxigraph_all_formats_floor(
+    nq: Path, ttl: Path | None, total: int, workdir: Path, repeat: int = 2
+) -> dict[str, Any]:
+    """pyoxigraph writing the build's quads in all four RDF formats the build writes: the floor for
+    the RDF part of the build (which also writes CSV, JSON, the site and the zip).
+
+    The first FLOOR_SAMPLE quads of the .nq are parsed, then serialised (best of `repeat`, each into
+    a file beside the build) as N-Triples and Turtle (the triples; Turtle with the build's own
+    prefixes), N-Quads and JSON-LD (the quads); extrapolated to `total` like `pyoxigraph_floor`.
+    """
+    import pyoxigraph
+
+    fmt = pyoxigraph.RdfFormat
+    with open(nq, "rb") as f:
+        quads = list(pyoxigraph.parse(b"".join(itertools.islice(f, FLOOR_SAMPLE)), format=fmt.N_QUADS))
+    triples = [q.triple for q in quads]
+    prefixes = {}
+    if ttl is not None:
+        with open(ttl, encoding="utf-8") as f:
+            for line in itertools.islice(f, 200):
+                if m := re.fullmatch(r"@prefix (\w*): <([^>]*)> \.\n", line):
+                    prefixes[m[1]] = m[2]
+    jobs = {
+        "nt": (triples, fmt.N_TRIPLES, {}),
+        "nq": (quads, fmt.N_QUADS, {}),
+        "ttl": (triples, fmt.TURTLE, {"prefixes": prefixes}),
+        "jsonld": (quads, fmt.JSON_LD, {"prefixes": prefixes}),
+    }
+    target = workdir / "floor-all"
+    seconds: dict[str, float] = {}
+    for name, (data, rdf_format, options) in jobs.items():
+        best = float("inf")
+        for _ in range(repeat):
+            began = time.perf_counter()
+            with open(target, "wb") as out:
+                pyoxigraph.serialize(data, out, format=rdf_format, **options)
+            best = min(best, time.perf_counter() - began)
+        target.unlink()
+        seconds[name] = best * total / max(1, len(quads))
+    return {"sample_quads": len(quads), "formats_s": seconds, "serialize_s": sum(seconds.values())}
+
+
 # The embedded store on its own: datapkg's loader vs pyoxigraph's bulk loader, same N-Quads file.
 STORE_LOAD = (
     "import sys; from pathlib import Path; from datapkg.store import load; load(Path(sys.argv[1]), Path(sys.argv[2]))"
@@ -274,14 +319,24 @@ def bench_size(size: int, args: argparse.Namespace, flags: set[str], workdir: Pa
     # ext4 without a journal (this machine's root) skips inodes freed in the last minutes one by one
     # when it creates files, so deleting 10,000s of files just before the build slows its own file
     # creation many times over. The moved folders are deleted once every size is measured.
-    for old in (cache_dir(out), out):
-        if old.exists():
-            trash = workdir / TRASH
-            trash.mkdir(exist_ok=True)
-            old.rename(trash / f"{old.name}-{len(list(trash.iterdir()))}")
-    b = measure(full + (["--no-store"] if "--no-store" in flags else []), logs / f"build-{size}")
-    b["timings"] = read_timings(logs / f"build-{size}.err")
+    # With --repeat N the cold build runs N times (each from nothing) and the fastest counts, as
+    # timeit does: on a shared machine a slower run measures the neighbours, not the build.
+    runs: list[dict[str, Any]] = []
+    for _ in range(args.repeat):
+        for old in (cache_dir(out), out):
+            if old.exists():
+                trash = workdir / TRASH
+                trash.mkdir(exist_ok=True)
+                old.rename(trash / f"{old.name}-{len(list(trash.iterdir()))}")
+        run = measure(full + (["--no-store"] if "--no-store" in flags else []), logs / f"build-{size}")
+        run["timings"] = read_timings(logs / f"build-{size}.err")
+        runs.append(run)
+        if run["exit"] != 0:
+            break
+    b = min((r for r in runs if r["exit"] == 0), key=lambda r: r["wall_s"], default=runs[-1])
     row["build"] = b
+    if len(runs) > 1:
+        row["build_runs"] = [{k: r[k] for k in ("wall_s", "cpu_s", "peak_rss_tree_bytes", "exit")} for r in runs]
     if b["exit"] != 0:
         return row
     row["docs_per_s"] = size / b["wall_s"]
@@ -295,6 +350,9 @@ def bench_size(size: int, args: argparse.Namespace, flags: set[str], workdir: Pa
         row["floor_ratio"] = b["wall_s"] / floor["serialize_s"]
     if nq is not None:
         row["quads"] = count_statements(nq)
+        every = pyoxigraph_all_formats_floor(nq, find_rdf(out, ".ttl"), row["quads"], workdir)
+        row["floor_all_formats"] = every
+        row["floor_all_formats_ratio"] = b["wall_s"] / every["serialize_s"]
     if "--force" in flags:  # the cache is warm now: nothing changed, so this should be quick
         r = measure(base + (["--no-store"] if "--no-store" in flags else []), logs / f"rebuild-{size}")
         r["timings"] = read_timings(logs / f"rebuild-{size}.err")
@@ -308,7 +366,7 @@ def bench_size(size: int, args: argparse.Namespace, flags: set[str], workdir: Pa
         c["timings"] = read_timings(logs / f"cached-{size}.err")
         row["cached_build"] = c
         row["cached_ratio"] = c["wall_s"] / b["wall_s"]
-    if args.store and nq is not None:
+    if args.store is not None and size <= args.store and nq is not None:
         row.update(store_vs_bulk_load(nq, workdir, logs / f"store-{size}"))
     if args.frictionless:
         descriptor = out / "datapackage.json"
@@ -370,7 +428,7 @@ def table(rows: list[dict[str, Any]], scale: dict[str, Any]) -> str:
     head = (
         f"{'docs':>7} {'gen s':>6} {'valid. docs/s':>13} {'build s':>8} {'load':>5} {'docs/s':>7} {'triples':>11} "
         f"{'triples/s':>10} {'cpu s':>7} {'peak RSS MiB':>12} {'floor s':>8} {'×floor':>7} {'rebuild s':>9} "
-        f"{'rebuild':>8} {'cached s':>8} {'cached':>7} {'store ×':>8}"
+        f"{'rebuild':>8} {'cached s':>8} {'cached':>7} {'store ×':>8} {'all-RDF floor s':>15} {'×all-RDF':>8}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
@@ -385,10 +443,18 @@ def table(rows: list[dict[str, Any]], scale: dict[str, Any]) -> str:
             f"{_fmt(r.get('floor', {}).get('serialize_s'), '.2f'):>8} {_fmt(r.get('floor_ratio'), '.1f'):>7} "
             f"{_fmt(r.get('rebuild', {}).get('wall_s'), '.2f'):>9} "
             f"{_fmt(r.get('rebuild_ratio'), '.0%'):>8} {_fmt(r.get('cached_build', {}).get('wall_s'), '.2f'):>8} "
-            f"{_fmt(r.get('cached_ratio'), '.0%'):>7} {_fmt(r.get('store_ratio'), '.2f'):>8}"
+            f"{_fmt(r.get('cached_ratio'), '.0%'):>7} {_fmt(r.get('store_ratio'), '.2f'):>8} "
+            f"{_fmt(r.get('floor_all_formats', {}).get('serialize_s'), '.2f'):>15} "
+            f"{_fmt(r.get('floor_all_formats_ratio'), '.1f'):>8}"
         )
         if b.get("error"):
             lines.append(f"        build failed (exit {b['exit']}): {b['error']}")
+    for r in rows:
+        if "build_runs" in r:
+            walls = ", ".join(f"{x['wall_s']:.2f}" for x in r["build_runs"])
+            lines.append(
+                f"build of {r['docs']:,} docs, {len(r['build_runs'])} cold runs (the fastest counts): {walls} s"
+            )
     for r in rows:
         for key, name in (("frictionless", "frictionless validate"), ("check", "datapkg check")):
             if key in r:
@@ -432,6 +498,7 @@ def verdicts(rows: list[dict[str, Any]], scale: dict[str, Any]) -> dict[str, boo
     big = next((r for r in reversed(rows) if r.get("build", {}).get("exit") == 0), None)
     if big is None:
         return {}
+    stored = [r for r in rows if "store_ratio" in r]
     at_scale = [r for r in rows if r["docs"] >= 1000 and "triples_per_s" in r] or [big] * ("triples_per_s" in big)
     return {
         # at 1,000 and at 10,000 documents: every measured corpus of at least 1,000
@@ -443,7 +510,8 @@ def verdicts(rows: list[dict[str, Any]], scale: dict[str, Any]) -> dict[str, boo
         # time(10,000)/time(1,000) <= 11: near-linear, i.e. at most 1.1x the size ratio
         "near-linear scaling": scale["time_ratio"] <= TARGETS["scaling"] * scale["size_ratio"] / 10 if scale else None,
         "build <= 5x floor": big["floor_ratio"] <= TARGETS["floor_ratio"] if "floor_ratio" in big else None,
-        "store <= 1.3x bulk load": big["store_ratio"] <= TARGETS["store_ratio"] if "store_ratio" in big else None,
+        # on the largest corpus it was measured on (10,000 documents take two loads of ~12 minutes)
+        "store <= 1.3x bulk load": stored[-1]["store_ratio"] <= TARGETS["store_ratio"] if stored else None,
     }
 
 
@@ -458,9 +526,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="where corpora and builds go (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep corpora and builds (the workdir) afterwards")
     parser.add_argument("--validate", action="store_true", help="also time datapkg validate --strict (the loader)")
-    parser.add_argument("--store", action="store_true", help="also time datapkg's store load vs pyoxigraph bulk load")
+    parser.add_argument(
+        "--store",
+        nargs="?",
+        type=int,
+        const=sys.maxsize,
+        metavar="MAX_DOCS",
+        help="also time datapkg's store load vs pyoxigraph bulk load (on corpora of at most MAX_DOCS documents)",
+    )
     parser.add_argument("--frictionless", action="store_true", help="also time frictionless validate")
     parser.add_argument("--check", action="store_true", help="also time datapkg check of the package")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="cold builds per size; the fastest is reported (default 1)"
+    )
     parser.add_argument("--results", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
     args = parser.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]

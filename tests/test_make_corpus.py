@@ -151,6 +151,14 @@ def test_benchmark_runner_reads_build_flags_and_measures_the_pyoxigraph_floor(tm
     assert not (tmp_path / "floor.nt").exists()  # the serialised sample is removed
     nq = tmp_path / "g.nq"
     nq.write_text(nt.read_text(encoding="utf-8").replace(" .\n", " <https://example.org/g> .\n"), encoding="utf-8")
+    ttl = tmp_path / "g.ttl"
+    ttl.write_text("@prefix schema: <https://schema.org/> .\n", encoding="utf-8")
+    every = run.pyoxigraph_all_formats_floor(nq, ttl, 500, tmp_path)
+    assert every["sample_quads"] == 200
+    assert set(every["formats_s"]) == {"nt", "nq", "ttl", "jsonld"}
+    assert every["serialize_s"] == sum(every["formats_s"].values())
+    assert all(v > 0 for v in every["formats_s"].values())
+    assert not (tmp_path / "floor-all").exists()
     store = run.store_vs_bulk_load(nq, tmp_path, tmp_path / "store")
     assert store["store_load"]["exit"] == 0 and store["bulk_load"]["exit"] == 0
     assert store["store_ratio"] > 0
