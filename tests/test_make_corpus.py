@@ -175,5 +175,6 @@ def test_benchmark_runner_measures_a_process_tree(tmp_path: Path) -> None:
     assert result["exit"] == 0
     assert result["peak_rss_tree_bytes"] > 80 << 20
     assert result["max_rss_single_bytes"] >= 40 << 20
+    assert result["other_cpu_s"] >= 0 and result["steal_s"] >= 0  # the rest of the machine, meanwhile
     failed = run.measure([sys.executable, "-c", "import sys; sys.exit('boom')"], tmp_path / "f")
     assert failed["exit"] == 1 and "boom" in failed["error"]
