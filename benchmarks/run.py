@@ -41,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +192,16 @@ def count_statements(path: Path) -> int:
     return n
 
 
+def best_of(repeat: int, write: Callable[[], object]) -> tuple[float, float]:
+    """The shortest wall and CPU time of `repeat` calls of `write`."""
+    wall = cpu = float("inf")
+    for _ in range(repeat):
+        began, used = time.perf_counter(), time.process_time()
+        write()
+        wall, cpu = min(wall, time.perf_counter() - began), min(cpu, time.process_time() - used)
+    return wall, cpu
+
+
 def pyoxigraph_floor(nt: Path, total: int, workdir: Path, repeat: int = 3) -> dict[str, float]:
     """pyoxigraph on the build's own triples: parse into memory, then serialise them back (the floor).
 
@@ -214,14 +225,6 @@ def pyoxigraph_floor(nt: Path, total: int, workdir: Path, repeat: int = 3) -> di
     del sample
     target = workdir / "floor.nt"
 
-    def best(write: Any) -> tuple[float, float]:
-        wall = cpu = float("inf")
-        for _ in range(repeat):
-            began, used = time.perf_counter(), time.process_time()
-            write()
-            wall, cpu = min(wall, time.perf_counter() - began), min(cpu, time.process_time() - used)
-        return wall, cpu
-
     def to_file() -> None:
         with open(target, "wb") as out:
             pyoxigraph.serialize(triples, out, format=fmt)
@@ -230,11 +233,11 @@ def pyoxigraph_floor(nt: Path, total: int, workdir: Path, repeat: int = 3) -> di
         with open(os.devnull, "wb") as out:
             pyoxigraph.serialize(triples, out, format=fmt)
 
-    file_s, file_cpu_s = best(to_file)
+    file_s, file_cpu_s = best_of(repeat, to_file)
     written = target.stat().st_size
     target.unlink()
-    devnull_s, _ = best(to_devnull)
-    bytes_s, _ = best(lambda: pyoxigraph.serialize(triples, format=fmt))
+    devnull_s, _ = best_of(repeat, to_devnull)
+    bytes_s, _ = best_of(repeat, lambda: pyoxigraph.serialize(triples, format=fmt))
     scale = total / max(1, len(triples))
     floor = {
         "sample_triples": len(triples),
@@ -281,14 +284,14 @@ def pyoxigraph_all_formats_floor(
     target = workdir / "floor-all"
     seconds: dict[str, float] = {}
     for name, (data, rdf_format, options) in jobs.items():
-        best = float("inf")
-        for _ in range(repeat):
-            began = time.perf_counter()
+
+        def to_file(data: Any = data, rdf_format: Any = rdf_format, options: Any = options) -> None:
             with open(target, "wb") as out:
                 pyoxigraph.serialize(data, out, format=rdf_format, **options)
-            best = min(best, time.perf_counter() - began)
+
+        wall, _ = best_of(repeat, to_file)
         target.unlink()
-        seconds[name] = best * total / max(1, len(quads))
+        seconds[name] = wall * total / max(1, len(quads))
     return {"sample_quads": len(quads), "formats_s": seconds, "serialize_s": sum(seconds.values())}
 
 
@@ -581,6 +584,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--results", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
 
     flags = build_flags()
