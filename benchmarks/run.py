@@ -456,13 +456,6 @@ def scaling(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "size_ratio": big["docs"] / small["docs"],
         "time_ratio": big["build"]["wall_s"] / small["build"]["wall_s"],
         "rss_ratio": big["build"]["peak_rss_tree_bytes"] / max(1, small["build"]["peak_rss_tree_bytes"]),
-        # The machine's speed drifts between two builds minutes apart (a shared VM); the floor, measured
-        # right after each build, tracks it. Time ratio at equal machine speed, for context:
-        **(
-            {"time_ratio_floor_adjusted": big["floor_ratio"] / small["floor_ratio"] * big["docs"] / small["docs"]}
-            if "floor_ratio" in big and "floor_ratio" in small
-            else {}
-        ),
     }
 
 
@@ -528,11 +521,6 @@ def table(rows: list[dict[str, Any]], scale: dict[str, Any]) -> str:
             f"time ×{scale['time_ratio']:.2f} (target ≤ {TARGETS['scaling'] * scale['size_ratio'] / 10:g}), "
             f"peak RSS ×{scale['rss_ratio']:.2f} (target < {TARGETS['rss_growth']:g})"
         )
-        if "time_ratio_floor_adjusted" in scale:
-            lines.append(
-                f"  time ×{scale['time_ratio_floor_adjusted']:.2f} at equal machine speed (each build over the "
-                "floor measured after it: this machine's speed drifts between builds)"
-            )
     big = next((r for r in reversed(rows) if r.get("build", {}).get("timings")), None)
     if big is not None:
         lines.append(f"where the time went ({big['docs']:,} documents, datapkg build --timings):")

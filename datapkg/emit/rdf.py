@@ -902,8 +902,11 @@ def _merge_sorted(
             pending_size = 0
 
     line = next(dataset, None)
-    for block, data in zip(order, _inflated(spool, order, jobs), strict=True):
-        while line is not None and line < block.first:
+
+    def take(before: bytes | None) -> None:
+        """Gather the dataset lines that sort before `before` (all of them: None), written in batches."""
+        nonlocal line, count, pending_size
+        while line is not None and (before is None or line < before):
             pending.append(line)
             pending_size += len(line)
             count += 1
@@ -911,6 +914,9 @@ def _merge_sorted(
                 flush()
             line = next(dataset, None)
         flush()
+
+    for block, data in zip(order, _inflated(spool, order, jobs), strict=True):
+        take(block.first)
         if line is not None and line <= block.last:  # dataset lines inside this block: merge them in
             inside: list[bytes] = []
             while line is not None and line <= block.last:
@@ -921,12 +927,5 @@ def _merge_sorted(
             out.add_here(b"".join(_unique_lines(heapq.merge(data.splitlines(keepends=True), inside))))
         else:
             out.add_spooled(data, block.offset, block.compressed)
-    while line is not None:
-        pending.append(line)
-        pending_size += len(line)
-        count += 1
-        if pending_size >= MERGE_BUFFER:
-            flush()
-        line = next(dataset, None)
-    flush()
+    take(None)
     return count
