@@ -362,11 +362,7 @@ def bench_size(size: int, args: argparse.Namespace, flags: set[str], workdir: Pa
     # timeit does: on a shared machine a slower run measures the neighbours, not the build.
     runs: list[dict[str, Any]] = []
     for _ in range(args.repeat):
-        for old in (cache_dir(out), out):
-            if old.exists():
-                trash = workdir / TRASH
-                trash.mkdir(exist_ok=True)
-                old.rename(trash / f"{old.name}-{len(list(trash.iterdir()))}")
+        move_aside(workdir, cache_dir(out), out)
         run = measure(full + (["--no-store"] if "--no-store" in flags else []), logs / f"build-{size}")
         run["timings"] = read_timings(logs / f"build-{size}.err")
         runs.append(run)
@@ -413,14 +409,20 @@ def bench_size(size: int, args: argparse.Namespace, flags: set[str], workdir: Pa
     if args.check:  # --profiles comes from $DATAPKG_PROFILES when set
         row["check"] = measure([*DATAPKG, "check", str(out)], logs / f"check-{size}")
     if not args.keep:  # moved aside, deleted at the end of the run (see above)
-        for done in (cache_dir(out), out):
-            if done.exists():
-                (workdir / TRASH).mkdir(exist_ok=True)
-                done.rename(workdir / TRASH / f"{done.name}-{len(list((workdir / TRASH).iterdir()))}")
+        move_aside(workdir, cache_dir(out), out)
     return row
 
 
 TRASH = ".trash"  # earlier outputs, deleted when the run ends (see bench_size)
+
+
+def move_aside(workdir: Path, *paths: Path) -> None:
+    """Move the existing `paths` into the run's trash folder under fresh names (deleted when the run ends)."""
+    trash = workdir / TRASH
+    for path in paths:
+        if path.exists():
+            trash.mkdir(exist_ok=True)
+            path.rename(trash / f"{path.name}-{len(list(trash.iterdir()))}")
 
 
 def cache_dir(out: Path) -> Path:
