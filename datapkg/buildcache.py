@@ -19,8 +19,8 @@ would change: it leaves the output as it is ("up to date") instead of writing th
 An entry is one file `<key>.bin`: a magic line naming the compression, the SHA-256 of the
 compressed body, and the compressed pickle of the document's outcome (`pipeline.Outcome`; the
 same body is what a worker sends to the build process, see `pipeline`):
-Zstandard level 1 (~700 MB/s on one core here, 12x smaller than the pickle: the RDF is very
-repetitive; level 3 is 30% slower for entries 6% smaller, and every document of a build writes
+Zstandard level 1 (~500 MB/s on one core here, ~2.7x smaller than the pickle, whose RDF is already
+deflated for the release zip; level 3 is 30% slower for entries 6% smaller, and every document of a build writes
 one), or zlib level 1 (~200 MB/s, 13x) where the zstandard module is missing. Uncompressed, the cache would be
 as large as the build and double its disk traffic. Entries are
 written to a temporary name and renamed, so a reader never sees half an entry; an entry that is
@@ -100,7 +100,7 @@ class Codec:
     def unpickle(self, body: bytes) -> Any:
         """The object whose pickle this codec compressed into `body`.
 
-        zstd decompresses as the unpickler reads: the pickle (~2 MB a document) is never whole in
+        zstd decompresses as the unpickler reads: the pickle (~0.35 MB a document) is never whole in
         memory, and ~25% faster than decompress() then pickle.loads(). Raises ValueError if `body`
         does not decompress (it was checked against its checksum, so this is not expected).
         """
@@ -133,7 +133,7 @@ class _Chunks(list):  # type: ignore[type-arg]
 def pickle_chunks(value: Any, protocol: int = pickle.HIGHEST_PROTOCOL) -> list[bytes]:
     """pickle.dumps(value) as a list of pieces to join (or to compress one after the other).
 
-    A rendered document holds ~2 MB of bytes values (RDF, HTML); pickle.dumps copies each into
+    A rendered document holds ~0.35 MB of bytes values (HTML, deflated RDF); pickle.dumps copies each into
     one growing buffer, a file's write() receives them as they are.
     """
     chunks = _Chunks()
@@ -240,7 +240,7 @@ class BuildCache:
     def get_body(self, key: str) -> tuple[Codec, memoryview] | None:
         """The compressed body stored under `key`, checksum verified, with its codec; or None.
 
-        A worker hands the body to the build process as it is: ~12x fewer bytes through the pipe
+        A worker hands the body to the build process as it is: ~2.7x fewer bytes through the pipe
         than the pickle, which the build process decompresses as it reads (`pipeline.Done`).
         """
         try:

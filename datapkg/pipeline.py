@@ -7,8 +7,7 @@ parent merges actors and calls `write()` in corpus order, so the output does not
 the number of workers. With `jobs=1` the same code runs in the calling process.
 
 An outcome is pickled once and compressed once (zstd): that body is both the cache entry and
-what travels to the parent (`Done.payload`, ~12x smaller than the pickle, which through the
-pool's pipe cost more CPU than compressing it); a document found in the cache is neither loaded
+what travels to the parent (`Done.payload`, ~2.7x smaller than the pickle); a document found in the cache is neither loaded
 nor rendered, its entry's body goes to the parent as it is. A worker reads each document file
 once, for the cache key and for the loader (`seeds.read_files`). Workers ignore SIGINT (Ctrl-C
 reaches the whole process group; the parent decides) and die on SIGTERM, which is how the
@@ -195,8 +194,9 @@ def _key(corpus: str, folder: Path, files: DocumentFiles) -> str | None:
 def _transported(codec_name: str) -> bool:
     """Whether payloads compressed with this codec go to the parent compressed.
 
-    A 2 MB pickle through the pool's pipe costs ~3 ms of CPU (both ends, per document); zstd's
-    ~12x smaller body is cheaper to send and to decompress. zlib decompresses too slowly to pay.
+    With a cache, the body is made anyway, and sending it (~130 KB a document) and decompressing it
+    costs about what the plain pickle (~350 KB) costs through the pool's pipe. zlib decompresses too
+    slowly to pay.
     """
     return codec_name == "zstd"
 
@@ -280,7 +280,7 @@ class DocumentPool:
     def __init__(self, job: Job, tasks: list[Task], jobs: int, window: int | None = None) -> None:
         self.job, self.tasks, self.jobs = job, tasks, max(1, min(jobs, len(tasks) or 1))
         # Finished outcomes wait here while this process writes; on a busy disk a write can stall for
-        # seconds, and the workers should not. ~2 MB per document: 16 in flight hold ~32 MB.
+        # seconds, and the workers should not. ~0.35 MB per document: 16 in flight hold ~6 MB.
         self.window = window or 8 * self.jobs
         self.executor: ProcessPoolExecutor | None = None
         self.skip: Any = None
