@@ -275,6 +275,54 @@ def test_digest_many_in_the_workers_equals_digest(tmp_path: Path, monkeypatch: p
     assert len(handed) == len(rels), "cached: not hashed again"
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_written_digests_count_only_while_the_file_is_as_written(tmp_path: Path, jobs: int) -> None:
+    """A digest its writer recorded is taken without reading the file, and only while the file's
+    size, mtime and inode are those recorded: a file changed since is hashed again."""
+    files = sample_files(tmp_path / "in")
+    rels = [f"in/{p.name}" for p in files]
+    serial = BuildContext(dataset=None, seeds_root=tmp_path, out=tmp_path)  # type: ignore[arg-type]
+    truth = [digest(serial, rel) for rel in rels]
+    recorded = files_module.WrittenDigests(tmp_path)
+    recorded.add([files_module.page_digest(rel, b"", (tmp_path / rel).stat()) for rel in rels[:3]])
+    recorded.close()
+    empty = hashlib.sha256(b"").hexdigest()
+    ctx = BuildContext(dataset=None, seeds_root=tmp_path, out=tmp_path, options=BuildOptions(jobs=jobs))  # type: ignore[arg-type]
+    assert [d.sha256 for d in digest_many(ctx, rels, remember=False)] == [empty] * 3 + [d.sha256 for d in truth[3:]]
+    (tmp_path / rels[1]).write_bytes(b"y")  # same size, new mtime
+    (tmp_path / rels[2]).write_bytes(b"changed")
+    again = digest_many(ctx, rels, remember=False)
+    assert [d.sha256 for d in again[1:3]] == [hashlib.sha256(b"y").hexdigest(), hashlib.sha256(b"changed").hexdigest()]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_site_pages_are_hashed_by_their_writers(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    """SHA256SUMS lists the site's pages without reading them back, and the record is not left in the build."""
+    from datapkg.build import build
+
+    log = tmp_path / "read-back.txt"  # a file: the build's worker processes hash files too
+    real = files_module.sha256_file
+
+    def sha256_file(path: Path | str) -> str:
+        with log.open("a", encoding="utf-8") as f:
+            f.write(f"{path}\n")
+        return real(path)
+
+    monkeypatch.setattr(files_module, "sha256_file", sha256_file)
+    monkeypatch.setattr(files_module, "MAPPED_DIGEST", 2)  # would hand the pages to the workers
+    out = tmp_path / "out"
+    build(SEEDS, out, BuildOptions(store=False, jobs=jobs))
+    assert (out / "SHA256SUMS").read_bytes() == (built / "SHA256SUMS").read_bytes()
+    pages = [p for p in (out / "site").rglob("*.html") if p.parent.name in ("documents", "actors")]
+    assert len(pages) > 10
+    read_back = log.read_text(encoding="utf-8").splitlines()
+    assert len(read_back) > 5, "the other files are still read to be hashed"
+    assert not [p for p in read_back if "/site/documents/" in p or "/site/actors/" in p]
+    assert not list(out.glob(".*")), "no hidden spool left in the build"
+
+
 # ---------------------------------------------------------------- corpus-scale finish steps
 
 

@@ -22,6 +22,7 @@ from .files import (
     DIST_DIR,
     SITE_DIR,
     STORE_DIR,
+    WRITTEN_DIGESTS,
     artefacts,
     deflated_forms,
     describe,
@@ -219,3 +220,4 @@ class ChecksumsSink(Sink):
                 batch = files[at : at + CHECKSUM_BATCH]
                 digests = digest_many(self.ctx, batch, remember=False)
                 out.write("".join(f"{d.sha256}  {rel}\n" for rel, d in zip(batch, digests, strict=True)))
+        (self.ctx.out / WRITTEN_DIGESTS).unlink(missing_ok=True)  # read above for the site's pages

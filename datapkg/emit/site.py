@@ -49,7 +49,18 @@ from ..highlight import MENTION, PARAGRAPH, UNIT, Span, markup, paragraphs
 from ..model import Actor, Claim, DocumentRecords, Recommendation
 from ..tableschema import TABLES
 from . import BuildContext, Sink
-from .files import CHECKSUMS_FILE, SITE_DIR, STORE_DIR, artefacts, described, digest_many, media_type
+from .files import (
+    CHECKSUMS_FILE,
+    SITE_DIR,
+    STORE_DIR,
+    DigestRow,
+    WrittenDigests,
+    artefacts,
+    described,
+    digest_many,
+    media_type,
+    page_digest,
+)
 from .sitehtml import (
     ActorPart,
     actor_page,
@@ -63,6 +74,7 @@ from .sitehtml import (
 from .sitehtml import human_size as human_size
 
 STAGING_DIR = ".site-staging"  # hidden: files.artefacts() skips it
+DOCUMENTS, ACTORS = "documents", "actors"  # folders of the site's pages
 CONTEXT_CHARS = 80  # characters of text shown on each side of a mention on actor pages
 FORMATS = {  # media type → what a reader calls it
     "text/csv": "CSV",
@@ -94,10 +106,11 @@ def href(*parts: str) -> str:
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
-def write_page(path: str, page: bytes) -> None:
-    """One page (UTF-8, LF line ends); the path as a str (no Path object per page).
+def write_page(path: str, page: bytes) -> os.stat_result:
+    """One page (UTF-8, LF line ends); the path as a str (no Path object per page). Returns its
+    stat once written, for its `files.page_digest`.
 
-    Three system calls (open, write, close): a corpus has ~145,000 pages, and `open()`'s file
+    Four system calls (open, write, fstat, close): a corpus has ~145,000 pages, and `open()`'s file
     object adds a stat, a terminal check and its buffer to each.
     """
     fd = os.open(path, _CREATE, 0o666)
@@ -105,6 +118,7 @@ def write_page(path: str, page: bytes) -> None:
         view = memoryview(page)
         while view:
             view = view[os.write(fd, view) :]
+        return os.fstat(fd)
     finally:
         os.close(fd)
 
@@ -321,10 +335,10 @@ def _batches(items: Iterator[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-def render_actor_task(task: ActorTask) -> int:
-    """Write the pages of a task's actors (in a worker process, or here with one job); how many."""
+def render_actor_task(task: ActorTask) -> list[DigestRow]:
+    """Write the pages of a task's actors (in a worker process, or here with one job); their digests."""
     if not task.actors:
-        return 0
+        return []
     first, last = task.actors[0].id, task.actors[-1].id
     db = sqlite3.connect(f"{task.spool.resolve().as_uri()}?mode=ro", uri=True)
     try:
@@ -334,6 +348,7 @@ def render_actor_task(task: ActorTask) -> int:
         by_actor = _ByActor(rows)
         related = task.related
         folder = os.fspath(task.folder)
+        digests = []
         for actor in task.actors:
             links = {
                 "part_of": [related[i] for i in actor.part_of if i in related],
@@ -341,11 +356,12 @@ def render_actor_task(task: ActorTask) -> int:
                 "parts": task.parts.get(actor.id, []),
                 "members": task.members.get(actor.id, []),
             }
-            html = actor_page(task.dataset_title, actor, links, by_actor.take(actor.id))
-            write_page(f"{folder}/{actor.id}.html", html.encode("utf-8"))
+            page = actor_page(task.dataset_title, actor, links, by_actor.take(actor.id)).encode("utf-8")
+            st = write_page(f"{folder}/{actor.id}.html", page)
+            digests.append(page_digest(f"{SITE_DIR}/{ACTORS}/{actor.id}.html", page, st))
     finally:
         db.close()
-    return len(task.actors)
+    return digests
 
 
 class _ByActor:
@@ -379,9 +395,10 @@ class _Staging:
         self.root = out / STAGING_DIR
         self.site = self.root / SITE_DIR
         self.spool = self.root / "spool.sqlite"
-        self.documents = os.fspath(self.site / "documents")
-        (self.site / "documents").mkdir(parents=True)
-        (self.site / "actors").mkdir()
+        self.documents = os.fspath(self.site / DOCUMENTS)
+        (self.site / DOCUMENTS).mkdir(parents=True)
+        (self.site / ACTORS).mkdir()
+        self.digests = WrittenDigests(out)  # of the pages, as they will be named once the site is in place
         self.db = sqlite3.connect(self.spool)
         self.db.executescript(
             "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=16384;"
@@ -392,6 +409,7 @@ class _Staging:
 
     def close(self) -> None:
         self.db.close()
+        self.digests.close()
         shutil.rmtree(self.root)
 
 
@@ -420,7 +438,8 @@ class SiteSink(Sink):
         return render_document(records, self.ctx.dataset.title)
 
     def write(self, rendered: RenderedDocument) -> None:
-        write_page(f"{self.staging.documents}/{rendered.doc_id}.html", rendered.html)
+        st = write_page(f"{self.staging.documents}/{rendered.doc_id}.html", rendered.html)
+        self.staging.digests.add([page_digest(f"{SITE_DIR}/{DOCUMENTS}/{rendered.doc_id}.html", rendered.html, st)])
         self.db.execute("INSERT INTO doc(id, summary) VALUES (?, ?)", (rendered.doc_id, json.dumps(rendered.summary)))
         self.db.executemany(f"INSERT INTO part({PART_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", rendered.actors)
 
@@ -431,8 +450,11 @@ class SiteSink(Sink):
         env = environment()
         # One page per actor, spread over the build's worker processes (idle by now; with one job,
         # here). The pages are independent files: the order they are written in does not matter.
-        tasks = actor_tasks(self.staging.spool, self.site / "actors", self.ctx.dataset.title, actors)
-        written = sum(self.ctx.map(render_actor_task, tasks, chunksize=1))
+        tasks = actor_tasks(self.staging.spool, self.site / ACTORS, self.ctx.dataset.title, actors)
+        written = 0
+        for digests in self.ctx.map(render_actor_task, tasks, chunksize=1):
+            self.staging.digests.add(digests)
+            written += len(digests)
         assert written == len(actors), "one page per actor"
         self._write("site.css", env.get_template("site.css").render(roles=ROLE_COLOURS))
         self._write_index(env, actors)
