@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 import graphviz
@@ -62,10 +62,14 @@ def text_anchor(local_id: str) -> str:
 
 def node_lines(unit: Claim) -> list[str]:
     """A node's label: id and role only, so a rank of twenty units stays readable; the text is a hover away."""
-    role = str(unit.role)
-    if isinstance(unit, Recommendation) and unit.role != Role.recommendation:
+    return list(_lines(unit.local_id, unit.role, isinstance(unit, Recommendation)))
+
+
+def _lines(local_id: str, role: str, is_rec: bool) -> tuple[str, ...]:
+    role = str(role)
+    if is_rec and role != Role.recommendation:
         role += " · recommendation"
-    return [unit.local_id] if role == unit.local_id else [unit.local_id, role]
+    return (local_id,) if role == local_id else (local_id, role)
 
 
 def node_title(unit: Claim) -> str:
@@ -121,7 +125,14 @@ def _qt(value: str) -> str:
     return _q(_dot_text(value)) if "\\" in value else _qv(value)
 
 
-def _label(lines: list[str]) -> str:
+def _qs(value: str) -> str:
+    """`_qt` for the values that are rarely bare DOT ids (global ids, links, tooltips): in quotes."""
+    if '"' in value or "\\" in value or value[:1] == "<" or _DOT_ID(value):
+        return _qt(value)
+    return f'"{value}"'
+
+
+def _label(lines: Sequence[str]) -> str:
     """`label=` value of graphviz for a plain (nohtml) label of these lines."""
     label = "\\n".join(_dot_text(line) for line in lines)
     if '"' in label:
@@ -139,6 +150,19 @@ def _attr_format(static: tuple[tuple[str, str], ...], dynamic: tuple[str, ...]) 
 
     items = sorted([(k, literal(_q(v))) for k, v in static] + [(k, "{}") for k in dynamic])
     return " ".join(f"{literal(_q(k))}={v}" for k, v in items)
+
+
+@lru_cache(maxsize=4096)
+def _node_names(local_id: str, role: str, is_rec: bool) -> tuple[str, str, str]:
+    """A node's DOT name (also its tooltip), label and link, quoted: local ids and roles repeat
+    from document to document, so most nodes of a corpus find theirs here."""
+    return _qt(local_id), _label(_lines(local_id, role, is_rec)), _qs("#" + text_anchor(local_id))
+
+
+@lru_cache(maxsize=4096)
+def _edge_end_name(local_id: str) -> str:
+    """An edge end (a unit's local id) as graphviz writes it."""
+    return _edge_end(_dot_text(local_id)) if ":" in local_id else _qt(local_id)
 
 
 NODE_DYNAMIC = ("URL", "id", "tooltip")  # sorted: the order of the values in a node's format
@@ -175,7 +199,8 @@ def dot_source(records: DocumentRecords) -> str:
     Written directly, byte for byte what the `graphviz` binding's Digraph would write (its
     builder costs more than `dot` takes to lay out a map); `dot_graph` gives the binding's object.
     Each node is: label, the attributes that follow from its role and kind (quoted once per
-    process, `_attr_format`), and its id, link and tooltip (quoted here).
+    process, `_attr_format`), its link and tooltip (quoted once per local id, `_node_names`) and
+    its id (quoted here).
     """
     lines = [
         'digraph "argument-map" {\n',
@@ -187,14 +212,14 @@ def dot_source(records: DocumentRecords) -> str:
     theses = []
     for unit in records.claims:
         is_rec = isinstance(unit, Recommendation)
-        local = _qt(unit.local_id)
+        local, label, url = _node_names(unit.local_id, unit.role, is_rec)
         if unit.role == Role.thesis:
             theses.append(local)
         fmt = _node_format(unit.role, unit.kind, is_rec)
         # URL, id, tooltip (replaced by node_title() after layout, escaped by us); the label is a
         # plain string (nohtml): one that looks like <...> must stay text
-        attrs = fmt.format(_qt("#" + text_anchor(unit.local_id)), _qt(unit.id), local)
-        lines.append(f"\t{local} [label={_label(node_lines(unit))} {attrs}]\n")
+        attrs = fmt.format(url, _qs(unit.id), local)
+        lines.append(f"\t{local} [label={label} {attrs}]\n")
     if theses:
         lines.append('\tsubgraph "thesis-rank" {\n\t\trank=max\n')  # with rankdir=BT: drawn at the top
         lines += [f"\t\t{local}\n" for local in theses]
@@ -203,9 +228,8 @@ def dot_source(records: DocumentRecords) -> str:
         if rel.source_id not in units or rel.target_id not in units:
             continue  # validation rejects these; never let Graphviz invent a node
         source, target = rel.source_id.split("/", 1)[1], rel.target_id.split("/", 1)[1]
-        attrs = _edge_format(rel.type).format(_qt(rel.id), _qt(f"{source} {rel.type} {target}"))
-        ends = [_edge_end(_dot_text(end)) if ":" in end else _qt(end) for end in (source, target)]
-        lines.append(f"\t{ends[0]} -> {ends[1]} [{attrs}]\n")
+        attrs = _edge_format(rel.type).format(_qs(rel.id), _qs(f"{source} {rel.type} {target}"))
+        lines.append(f"\t{_edge_end_name(source)} -> {_edge_end_name(target)} [{attrs}]\n")
     lines.append("}\n")
     return "".join(lines)
 

@@ -11,6 +11,7 @@ The text itself is always escaped; attribute values too.
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -26,8 +27,11 @@ class Span(NamedTuple):
     rank: int
     key: str  # unique among the spans of one text
     tag: str
-    head: dict[str, str] = _NO_ATTRS  # attributes of the first piece
-    rest: dict[str, str] = _NO_ATTRS  # attributes of continuation pieces
+    # Attributes of the first piece and of continuation pieces: a dict (escaped here), or the
+    # attributes already written as HTML (`attributes(...)`: ' name="escaped value"' each), which
+    # saves the page's thousands of spans a formatting pass of their own.
+    head: dict[str, str] | str = _NO_ATTRS
+    rest: dict[str, str] | str = _NO_ATTRS
     inner: str = Markup()  # HTML put first inside the head piece (e.g. a popover)
 
     @property
@@ -64,8 +68,19 @@ def escape_text(value: object) -> str:
     return escape_str(str(value))
 
 
-def _open(tag: str, attrs: dict[str, str]) -> str:
-    return "<" + tag + "".join([f' {name}="{escape_str(value)}"' for name, value in attrs.items()]) + ">"
+def attributes(attrs: dict[str, str]) -> str:
+    """Attributes as HTML: ' name="value"' each, the value escaped (a `Span`'s `head` or `rest`)."""
+    return "".join([f' {name}="{escape_str(value)}"' for name, value in attrs.items()])
+
+
+_HREF = re.compile(r' href="[^"]*"')  # in `attributes`' HTML: an escaped value holds no '"'
+
+
+def _unlinked(attrs: dict[str, str] | str) -> str:
+    """The attributes without `href`, as HTML."""
+    if isinstance(attrs, str):
+        return _HREF.sub("", attrs)
+    return attributes({k: v for k, v in attrs.items() if k != "href"})
 
 
 def paragraphs(text: str) -> list[tuple[int, int]]:
@@ -96,7 +111,7 @@ def markup(text: str, spans: list[Span]) -> Markup:
     bounds = sorted({0, len(text)} | starts.keys() | ends)
     out: list[str] = []  # plain strings (escaped here) for speed: Markup.format is slow on thousands of tags
     active: list[tuple[int, Span]] = []  # spans covering the current piece, in nesting order: the open elements
-    tags: list[str] = []  # the tag each open element actually uses
+    closes: list[str] = []  # the end tag of each open element (the tag it actually uses)
     started: set[str] = set()
     esc = escape_str
     for a, b in pairwise(bounds):
@@ -111,26 +126,33 @@ def markup(text: str, spans: list[Span]) -> Markup:
             first = added[0][0]
             while keep and active[keep - 1][0] > first:
                 keep -= 1
-        if keep < len(active) or added:
+        if keep < len(active):
             again = [x for x in active[keep:] if x[1].end > a]
+            out.extend(reversed(closes[keep:]))
+            del active[keep:], closes[keep:]
             if added:
                 again += added
                 again.sort()
-            out.extend([f"</{tag}>" for tag in reversed(tags[keep:])])
-            del active[keep:], tags[keep:]
-            for x in again:
-                span = x[1]
-                tag, is_head = span.tag, span.key not in started
-                attrs = span.head if is_head else span.rest
-                if tag == "a" and "a" in tags:
-                    tag = "span"  # links cannot nest: an inner link stays marked but not linked
-                    attrs = {k: v for k, v in attrs.items() if k != "href"}
-                out.append(_open(tag, attrs))
-                if is_head:
-                    out.append(str(span.inner))
-                    started.add(span.key)
-                active.append(x)
-                tags.append(tag)
+        else:
+            again = added or ()
+        for x in again:
+            span = x[1]
+            tag = span.tag
+            if span.key in started:
+                attrs = span.rest
+                inner = ""
+            else:
+                attrs = span.head
+                inner = str(span.inner)
+                started.add(span.key)
+            if tag == "a" and "</a>" in closes:
+                tag = "span"  # links cannot nest: an inner link stays marked but not linked
+                attrs = _unlinked(attrs)
+            elif not isinstance(attrs, str):
+                attrs = attributes(attrs)
+            out.append(f"<{tag}{attrs}>{inner}")
+            active.append(x)
+            closes.append(f"</{tag}>")
         out.append(esc(text[a:b]))
-    out.extend([f"</{tag}>" for tag in reversed(tags)])
+    out.extend(reversed(closes))
     return Markup("".join(out))

@@ -20,10 +20,11 @@ the spool, read only, and joins them), lists every file already in the build (wi
 
 Corpus scale (10,000 documents, ~130,000 actors): the HTML is made by `sitehtml` (layouts from
 the templates, rows in Python, see there). Per document (measured on 100 synthetic documents,
-CPU): Graphviz laying out the argument map (~4 ms of `dot`, external, deterministic, the largest
+CPU): Graphviz laying out the argument map (~5-6 ms of `dot`, external, deterministic, the largest
 part now), ~4-5 ms of Python (the essay's highlighting and the map's SVG edits ~1 ms each, the
-DOT text, the page, the actor-page parts) and one file; per actor page ~0.1 ms of Python and one
-file. Creating the files (kernel time) is most of `write` and `finish`. Every step is per
+DOT text, the page, the actor-page parts) and one file, hashed as it is written (`files.WrittenDigests`);
+per actor page ~0.1 ms of Python and one file. Creating the files (kernel time) is most of `write`
+and `finish`. Every step is per
 document or per actor, so the site grows linearly and its memory does not grow.
 """
 
@@ -37,7 +38,9 @@ import sqlite3
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import islice
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote
@@ -46,6 +49,7 @@ from markupsafe import Markup
 
 from ..argmap import ROLE_COLOURS, argument_map_svg, text_anchor
 from ..highlight import MENTION, PARAGRAPH, UNIT, Span, markup, paragraphs
+from ..highlight import escape_str as esc
 from ..model import Actor, Claim, DocumentRecords, Recommendation
 from ..tableschema import TABLES
 from . import BuildContext, Sink
@@ -184,38 +188,43 @@ def _relations(records: DocumentRecords) -> dict[str, list[RelationView]]:
     return by_unit
 
 
+@lru_cache(maxsize=64)
+def _unit_classes(role: str, is_rec: bool) -> str:
+    """A unit highlight's classes, escaped."""
+    return esc(f"unit role-{role}" + (" recommendation" if is_rec else ""))
+
+
+_READING_ORDER = attrgetter("start", "end", "actor_id")  # of mentions
+
+
 def render_document(records: DocumentRecords, dataset_title: str) -> RenderedDocument:
     doc, text = records.document, records.document.text
     actors = {a.id: a for a in records.actors}
     relations = _relations(records)
+    names = {a.id: esc(a.name) for a in records.actors}
 
-    spans = [Span(s, e, PARAGRAPH, f"p{s}", "p") for s, e in paragraphs(text)]
+    # Attributes written as HTML here (see `Span`): a unit's and a mention's share all but their ids.
+    spans = [Span(s, e, PARAGRAPH, f"p{s}", "p", "", "") for s, e in paragraphs(text)]
     for unit in records.claims:
-        classes = f"unit role-{unit.role}" + (" recommendation" if isinstance(unit, Recommendation) else "")
-        head = {
-            "class": classes,
-            "id": text_anchor(unit.local_id),
-            "tabindex": "0",
-            "data-unit": unit.id,
-            "aria-describedby": f"pop-{unit.local_id}",
-        }
-        rest = {"class": classes + " continued", "data-unit": unit.id}
-        pop = popover(unit, relations[unit.id], actors)  # HTML: `markup` puts it in as it is
+        classes = _unit_classes(unit.role, isinstance(unit, Recommendation))
+        local, unit_id = esc(unit.local_id), esc(unit.id)
+        head = (
+            f' class="{classes}" id="{text_anchor(local)}" tabindex="0" data-unit="{unit_id}"'
+            f' aria-describedby="pop-{local}"'
+        )
+        rest = f' class="{classes} continued" data-unit="{unit_id}"'
+        pop = popover(unit, relations[unit.id], names)  # HTML: `markup` puts it in as it is
         spans.append(Span(unit.start, unit.end, UNIT, unit.id, "mark", head, rest, pop))
-    targets = {a: href("..", "actors", f"{a}.html") for a in {m.actor_id for m in records.mentions}}
+    links: dict[str, str] = {}  # actor id → a mention link's attributes after its id
     for m in records.mentions:
-        actor = actors.get(m.actor_id)
-        label = f"{actor.name} ({actor.kind})" if actor else m.actor_id
-        target = targets[m.actor_id]
-        head = {
-            "class": "mention",
-            "id": m.id.split("/", 1)[1],
-            "href": target,
-            "data-actor": m.actor_id,
-            "title": label,
-        }
-        rest = {"class": "mention continued", "href": target, "data-actor": m.actor_id, "title": label}
-        spans.append(Span(m.start, m.end, MENTION, m.id, "a", head, rest))
+        link = links.get(m.actor_id)
+        if link is None:
+            actor = actors.get(m.actor_id)
+            label = f"{actor.name} ({actor.kind})" if actor else m.actor_id
+            target = href("..", "actors", f"{m.actor_id}.html")
+            link = links[m.actor_id] = f' href="{esc(target)}" data-actor="{esc(m.actor_id)}" title="{esc(label)}"'
+        head = f' class="mention" id="{esc(m.id.split("/", 1)[1])}"{link}'
+        spans.append(Span(m.start, m.end, MENTION, m.id, "a", head, f' class="mention continued"{link}'))
     units_by_local = {c.local_id: c for c in records.claims}
     recommendations = []
     for rec in records.recommendations:
@@ -237,7 +246,7 @@ def render_document(records: DocumentRecords, dataset_title: str) -> RenderedDoc
     )
 
     mentions = []
-    for m in sorted(records.mentions, key=lambda m: (m.start, m.end, m.actor_id)):  # reading order
+    for m in sorted(records.mentions, key=_READING_ORDER):
         before, after = _context(text, m.start, m.end)
         mentions.append((m.actor_id, m.id.split("/", 1)[1], before, m.text, after))
     summary = DocSummary(

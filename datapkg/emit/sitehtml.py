@@ -19,7 +19,7 @@ per document, in the worker that renders the document page: an actor page only j
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -119,11 +119,6 @@ def layouts() -> Layouts:
 # ---------------------------------------------------------------- document pages
 
 
-def _names(ids: Iterable[str], actors: dict[str, Actor]) -> str:
-    """Actor names (the id where the document does not define it), comma-separated."""
-    return ", ".join(esc(actors[a].name) if a in actors else esc(a) for a in ids)
-
-
 def _actor_links(ids: Sequence[str], actors: dict[str, Actor], empty: str = "") -> str:
     if not ids:
         return empty
@@ -132,8 +127,30 @@ def _actor_links(ids: Sequence[str], actors: dict[str, Actor], empty: str = "") 
     )
 
 
-def popover(unit: Claim, relations: list[Any], actors: dict[str, Actor]) -> str:
-    """The popover of a unit's highlight (phrasing content only: it sits inside a paragraph)."""
+def _names(ids: Iterable[str], names: dict[str, str]) -> str:
+    """Actor names (the id where the document does not define it), comma-separated; `names`: id → escaped name."""
+    return ", ".join([names[a] if a in names else esc(a) for a in ids])
+
+
+@lru_cache(maxsize=4096)
+def _popover_relation(rel_type: str, words: str, other: str) -> str:
+    """A popover's row for one relation: relation types, wordings and local ids repeat across a corpus."""
+    return (
+        f' <span class="pop-row rel {esc(rel_type)}">{esc(words)}'
+        f' <a href="#{esc(text_anchor(other))}">{esc(other)}</a></span>'
+    )
+
+
+@lru_cache(maxsize=4096)
+def _row_relation(words: str, other: str) -> str:
+    """A unit row's entry for one relation (see `_popover_relation`)."""
+    return f'{esc(words)} <a href="#{esc(text_anchor(other))}">{esc(other)}</a>'
+
+
+def popover(unit: Claim, relations: list[Any], names: dict[str, str]) -> str:
+    """The popover of a unit's highlight (phrasing content only: it sits inside a paragraph).
+
+    `names`: the escaped name of each actor the document defines, by id."""
     local = esc(unit.local_id)
     out = [
         f'<span class="pop" id="pop-{local}"><span class="pop-id">{esc(unit.id)}</span>'
@@ -151,16 +168,11 @@ def popover(unit: Claim, relations: list[Any], actors: dict[str, Actor]) -> str:
             out.append(f" ({esc(unit.modality_cue)})")  # type: ignore[attr-defined]
         out.append("</span>")
     if unit.about:
-        out.append(f' <span class="pop-row"><span class="k">about</span> {_names(unit.about, actors)}</span>')
+        out.append(f' <span class="pop-row"><span class="k">about</span> {_names(unit.about, names)}</span>')
     if is_rec:
-        who = _names(unit.addressees, actors)  # type: ignore[attr-defined]
+        who = _names(unit.addressees, names)  # type: ignore[attr-defined]
         out.append(f' <span class="pop-row"><span class="k">who should act</span> {who}</span>')
-    for rel in relations:
-        other = esc(rel.other)
-        out.append(
-            f' <span class="pop-row rel {esc(rel.type)}">{esc(rel.words)}'
-            f' <a href="#{esc(text_anchor(rel.other))}">{other}</a></span>'
-        )
+    out += [_popover_relation(rel.type, rel.words, rel.other) for rel in relations]
     if not relations:
         out.append(' <span class="pop-row">no relations</span>')
     out.append(f' <span class="pop-row"><a href="#{esc(unit.id)}">show in the map</a></span></span>')
@@ -218,9 +230,7 @@ def _unit_rows(records: DocumentRecords, relations: dict[str, list[Any]], langua
     out = []
     for unit in records.claims:
         cues = f" ({', '.join(esc(c) for c in unit.cues)})" if unit.cues else ""
-        rels = "; ".join(
-            f'{esc(r.words)} <a href="#{esc(text_anchor(r.other))}">{esc(r.other)}</a>' for r in relations[unit.id]
-        )
+        rels = "; ".join([_row_relation(r.words, r.other) for r in relations[unit.id]])
         out.append(
             "<tr>\n"
             f'<th scope="row"><a href="#{esc(text_anchor(unit.local_id))}">{esc(unit.local_id)}</a></th>\n'
