@@ -16,6 +16,7 @@ parent stops them when the build fails or is interrupted.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import pickle
 import signal
@@ -121,6 +122,10 @@ def _init(job: Job, skip: Any, in_worker: bool) -> None:
 
     _job, _skip = job, skip
     _sinks = make_sinks(job.ctx, job.sink_specs)
+    if in_worker:
+        # Everything made so far (modules, sinks) lives as long as the worker: out of the collector's
+        # sight, full collections no longer walk it (~2.5% of a document's instructions).
+        gc.freeze()
 
 
 def process(task: Task, in_process: bool = False) -> Done:

@@ -454,29 +454,30 @@ def _fast_scalar(text: str) -> tuple[Any] | None:
     return (_plain_value(text),)
 
 
-def _fast_value(text: str, line: int, column: int, depth: int) -> tuple[Any, Any] | None:
-    """(value, entry) of the one-line value `text` starting at (line, column), or None."""
+def _fast_value(text: str) -> tuple[Any, tuple[int, ...] | None] | None:
+    """(value, None) of the one-line scalar `text`, (items, their offsets in `text`) of a one-line
+    flow sequence of scalars, or None (not in the subset)."""
     if text[0] != "[":
         scalar = _fast_scalar(text)
-        return None if scalar is None else (scalar[0], (line, column))
+        return None if scalar is None else (scalar[0], None)
     # A one-line flow sequence of scalars: "[a, 'b', "c"]"; nested or multi-line ones are left alone.
-    if depth + 1 >= MAX_DEPTH or text[-1] != "]":
+    if text[-1] != "]":
         return None
     items: list[Any] = []
-    starts: list[Any] = []
+    starts: list[int] = []
     if not any(c in text for c in "\"'#:{}") and "[" not in text[1:]:
         # Plain items only (the common case): split at ', '; each item must be a plain scalar
         # without spaces around it.
         if text == "[]":
-            return items, [(line, column), starts, None]
+            return (), ()
         pos = 1
         for item in text[1:-1].split(", "):
             if not item or item[0] in _PLAIN_START or item[-1] == " " or "," in item or "]" in item:
                 return None
             items.append(_plain_value(item))
-            starts.append((line, column + pos))
+            starts.append(pos)
             pos += len(item) + 2
-        return items, [(line, column), starts, None]
+        return tuple(items), tuple(starts)
     if text != "[]":
         pos, end = 1, len(text) - 1
         while True:
@@ -492,14 +493,66 @@ def _fast_value(text: str, line: int, column: int, depth: int) -> tuple[Any, Any
             if scalar is None:
                 return None
             items.append(scalar[0])
-            starts.append((line, column + pos))
+            starts.append(pos)
             pos = found.end()
             if pos == end:
                 break
             if text[pos : pos + 2] != ", " or pos + 2 >= end or text[pos + 2] == " ":
                 return None
             pos += 2
-    return items, [(line, column), starts, None]
+    return tuple(items), tuple(starts)
+
+
+_SKIP = ()  # the shape of a blank line or a comment
+_PENDING = object()  # the value of a 'key:' whose value is on the next lines
+# A line's shape: (indentation, opens a sequence item ("- "), key or None, column of the key or
+# item, column of the value, value, columns of a flow sequence's items or None for a scalar).
+Shape = tuple[int, bool, str | None, int, int, Any, tuple[int, ...] | None]
+_SHAPES: dict[str, Shape | tuple[()]] = {}  # line -> shape: most lines recur (kinds, roles, ids, item starts)
+_SHAPES_SIZE = 20_000  # a few MB; a corpus brings ~100 new lines a document
+
+
+def _line_shape(line: str) -> Shape | tuple[()] | None:
+    """What one line of the subset says, apart from its context; None: not in the subset.
+
+    Depends on the line alone and holds immutable values only (a flow sequence's items as a
+    tuple), so shapes are cached by line; whether the line fits where it stands (a key in a
+    mapping, an item in a sequence, nesting depth) is checked by `_fast_parse`.
+    """
+    if not line.isprintable():  # tabs, control characters, BOM, NEL … (stricter than YAML)
+        return None
+    content = line.lstrip(" ")
+    if not content or content[0] == "#":
+        return _SKIP
+    indent = len(line) - len(content)
+    column = indent + 1
+    dash = content[:2] == "- "
+    if dash:  # a sequence item: a value or a mapping starting on this line
+        if content[2:3] in ("", " "):
+            return None
+        content = content[2:]
+        column += 2
+    name, colon, after = content.partition(":")
+    if not colon or (after and after[0] != " ") or not (name.isidentifier() and name.isascii()):
+        if not dash:
+            return None
+        found = _fast_value(content)
+        return None if found is None else (indent, True, None, column, column, found[0], found[1])
+    rest = after.lstrip(" ")
+    if not rest:
+        return indent, dash, name, column, 0, _PENDING, None
+    value_column = column + len(content) - len(rest)
+    first = rest[0]
+    if first in _PLAIN_START or first == "[":
+        found = _fast_value(rest)
+        return None if found is None else (indent, dash, name, column, value_column, found[0], found[1])
+    # A plain scalar (the common case, inline).
+    if rest[-1] == " ":
+        rest = rest.rstrip(" ")
+    if ": " in rest or " #" in rest or rest[-1] == ":":
+        return None
+    value = _plain_value(rest) if first in _IMPLICIT or _WILDCARD else rest
+    return indent, dash, name, column, value_column, value, None
 
 
 def _fast_parse(text: str) -> tuple[Any, Any] | None:
@@ -508,7 +561,9 @@ def _fast_parse(text: str) -> tuple[Any, Any] | None:
     The subset: a mapping at the root; block mappings with simple keys ([A-Za-z_][A-Za-z0-9_]*);
     block sequences, each more indented than its key; items that are one-line scalars, one-line
     flow sequences or mappings starting on the item's line ('- key: value'); whole-line comments;
-    printable characters only (no tabs). Hot loop: the open container is kept in local variables.
+    printable characters only (no tabs). Each line is read by `_line_shape` (cached: three lines
+    in four of a corpus were seen before); this loop puts it in place. Hot loop: the open
+    container is kept in local variables.
     """
     # The open container: indentation, value, entries of its values, starts of its keys (None for a
     # sequence); enclosing ones are on `stack`.
@@ -517,29 +572,35 @@ def _fast_parse(text: str) -> tuple[Any, Any] | None:
     pending: str | None = None  # a 'key:' of `container` whose value is on the next lines
     data: Any = None
     root: list[Any] | None = None
+    shapes = _SHAPES
     for number, line in enumerate(text.split("\n"), 1):
-        if not line.isprintable():  # tabs, control characters, BOM, NEL … (stricter than YAML)
-            return None
-        content = line.lstrip(" ")
-        if not content or content[0] == "#":
+        shape = shapes.get(line)
+        if shape is None:
+            shape = _line_shape(line)
+            if shape is None:
+                return None
+            if len(shapes) >= _SHAPES_SIZE:
+                shapes.clear()
+            shapes[line] = shape
+        if shape is _SKIP:
             continue
-        indent = len(line) - len(content)
+        indent, dash, name, column, value_column, value, columns = shape  # type: ignore[misc]
         if pending is not None:
             # The block value of the pending key: a sequence or a mapping, more indented than the key.
             if indent <= indent_now or len(stack) + 2 >= MAX_DEPTH:
                 return None  # a null value, a sequence at the key's indentation …: the event reader
-            if content[:2] == "- ":
-                value, child_entries, child_keys = [], [], None
+            if dash:
+                child, child_entries, child_keys = [], [], None
             else:
-                value, child_entries, child_keys = {}, {}, {}
-            container[pending] = value
+                child, child_entries, child_keys = {}, {}, {}
+            container[pending] = child
             entries[pending] = [(number, indent + 1), child_entries, child_keys]
             stack.append((indent_now, container, entries, keys))
-            indent_now, container, entries, keys = indent, value, child_entries, child_keys
+            indent_now, container, entries, keys = indent, child, child_entries, child_keys
             pending = None
         elif indent != indent_now:
             if root is None:
-                if indent or content[:2] == "- ":
+                if indent or dash:
                     return None
                 data = container = {}
                 root = [(number, 1), {}, {}]
@@ -549,19 +610,18 @@ def _fast_parse(text: str) -> tuple[Any, Any] | None:
                     indent_now, container, entries, keys = stack.pop()
                 if indent != indent_now:
                     return None
-        column = indent + 1
         if keys is None:  # a sequence: this line must be its next item
-            if content[:2] != "- " or content[2:3] in ("", " "):
+            if not dash:
                 return None
-            content = content[2:]
-            column += 2
-            name, colon, after = content.partition(":")
-            if not colon or (after and after[0] != " ") or not (name.isidentifier() and name.isascii()):
-                found = _fast_value(content, number, column, len(stack))
-                if found is None:
+            if name is None:  # a value
+                if columns is None:
+                    container.append(value)
+                    entries.append((number, column))
+                elif len(stack) + 1 >= MAX_DEPTH:
                     return None
-                container.append(found[0])
-                entries.append(found[1])
+                else:
+                    container.append(list(value))
+                    entries.append([(number, column), [(number, c + column) for c in columns], None])
                 continue
             # '- key: …': a mapping as the item, its keys aligned with this first one.
             if len(stack) + 2 >= MAX_DEPTH:
@@ -572,34 +632,22 @@ def _fast_parse(text: str) -> tuple[Any, Any] | None:
             entries.append(entry)
             stack.append((indent_now, container, entries, keys))
             indent_now, container, entries, keys = column - 1, item, entry[1], entry[2]
-        else:
-            name, colon, after = content.partition(":")
-            if not colon or (after and after[0] != " ") or not (name.isidentifier() and name.isascii()):
-                return None
+        elif dash:  # an item where a key belongs
+            return None
         # A key of the mapping `container`, then its value.
         if name in container:
             return None  # a duplicate key: the event reader reports it
         keys[name] = (number, column)
-        rest = after.lstrip(" ")
-        if not rest:
+        if value is _PENDING:
             pending = name
-            continue
-        column += len(content) - len(rest)
-        first = rest[0]
-        if first in _PLAIN_START or first == "[":
-            found = _fast_value(rest, number, column, len(stack))
-            if found is None:
-                return None
-            container[name] = found[0]
-            entries[name] = found[1]
-            continue
-        # A plain scalar (the common case, inline).
-        if rest[-1] == " ":
-            rest = rest.rstrip(" ")
-        if ": " in rest or " #" in rest or rest[-1] == ":":
+        elif columns is None:
+            container[name] = value
+            entries[name] = (number, value_column)
+        elif len(stack) + 1 >= MAX_DEPTH:
             return None
-        container[name] = _plain_value(rest) if first in _IMPLICIT or _WILDCARD else rest
-        entries[name] = (number, column)
+        else:
+            container[name] = list(value)
+            entries[name] = [(number, value_column), [(number, c + value_column) for c in columns], None]
     if pending is not None or root is None:
         return None
     return data, root
