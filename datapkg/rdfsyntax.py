@@ -27,6 +27,7 @@ import keyword
 import operator
 import re
 import string
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from functools import cmp_to_key
 from itertools import islice
@@ -319,34 +320,41 @@ class Writer:
             fill = self._fills[shape] = compiler.ns["fill"]
         return fill
 
-    def write_shapes(self, nodes: Sequence[ShapeNode]) -> Shaped:
+    def write_shapes(self, nodes: Sequence[ShapeNode], heads: tuple[bytes, bytes] | None = None) -> Shaped:
         """What `write([shape.expand(root, args) ...])` writes, much faster: same lines, blocks
-        and node objects (N-Triples lines end in NT_END)."""
+        and node objects (N-Triples lines end in NT_END). `heads`: a Turtle block and a JSON-LD
+        node object put before the first node's (and joined to it as the nodes' are), so that a
+        caller who wants text before them does not copy the whole text to get it."""
         try:
-            return self._write_shapes(nodes)
+            return self._write_shapes(nodes, heads)
         except _Fallback:
             written = self.write([shape.expand(self.root, args) for shape, args in nodes])
-            nt = "".join(written.nt_lines).replace(" .\n", NT_END)  # " .\n" only ends lines
+            ntriples = "".join(written.nt_lines).encode()
+            ttl = [written.turtle.encode()] if written.turtle else []
+            js = [j.encode() for j in written.json_nodes]
+            if heads:
+                ttl.insert(0, heads[0])
+                js.insert(0, heads[1])
             return Shaped(
-                nt.encode(),
-                written.turtle.encode(),
-                ",\n".join(written.json_nodes).encode(),
+                ntriples.replace(NT_LINE_END, NT_END_BYTES),  # " .\n" only ends lines
+                ntriples,
+                b"\n".join(ttl),
+                b",\n".join(js),
                 len(written.nt_lines),
                 written.classes,
             )
 
-    def _write_shapes(self, nodes: Sequence[ShapeNode]) -> Shaped:
+    def _write_shapes(self, nodes: Sequence[ShapeNode], heads: tuple[bytes, bytes] | None = None) -> Shaped:
         fills, compiled, indent = self._fills, self.compiled, self.JSON_INDENT
         # Each node's text is encoded on its own: most are ASCII, which encodes at memcpy speed,
         # where one joined text holding a single curly quote would be UCS-2 throughout.
         nt: list[bytes] = []
-        ttl: list[bytes] = []
-        js: list[bytes] = []
+        ttl: list[bytes] = [heads[0]] if heads else []
+        js: list[bytes] = [heads[1]] if heads else []
         seen: set[str] = set()
         # JSON-LD @reverse values (premise) sit on the object's node: its node object is written
         # where the generic writer's would be, right after the first node that refers to it.
         pending: dict[str, tuple[int, dict[str, list[str]]]] = {}
-        counts: dict[Shape, int] = {}
         for shape, args in nodes:
             s, n, t, j = (fills.get(shape) or compiled(shape))(*args)
             if s in seen:
@@ -354,7 +362,6 @@ class Writer:
             seen.add(s)
             nt.append(n.encode())
             ttl.append(t.encode())
-            counts[shape] = counts.get(shape, 0) + 1
             if pending and s in pending:
                 at, members = pending.pop(s)
                 cut = len(indent) + len(s) + 10  # after `{"@id": "<s>"`
@@ -362,24 +369,26 @@ class Writer:
                 js[at] = (j[:cut] + extra + j[cut:]).encode()
             else:
                 js.append(j.encode())
-            for index, key in shape.reverse:
-                for target in args[index]:
-                    if target in seen:
-                        raise _Fallback  # its node object is written already
-                    entry = pending.get(target)
-                    if entry is None:
-                        entry = pending[target] = (len(js), {})
-                        js.append(b"")
-                    entry[1].setdefault(key, []).append(s)
+            if shape.reverse:
+                for index, key in shape.reverse:
+                    for target in args[index]:
+                        if target in seen:
+                            raise _Fallback  # its node object is written already
+                        entry = pending.get(target)
+                        if entry is None:
+                            entry = pending[target] = (len(js), {})
+                            js.append(b"")
+                        entry[1].setdefault(key, []).append(s)
         for target, (at, members) in pending.items():  # objects that are no subject here
             js[at] = (indent + json_line({"@id": target, **members})).encode()
         nt.sort()  # the lines of one subject sort together (UTF-8 sorts as code points), each node's in order
         lines = b"".join(nt)
+        ntriples = lines.replace(NT_END_BYTES, NT_LINE_END)
         classes: dict[str, int] = {}
-        for shape, n in counts.items():
+        for shape, n in Counter(map(_shape_of, nodes)).items():  # (counted by C code)
             for cls in shape.classes:
                 classes[cls] = classes.get(cls, 0) + n
-        return Shaped(lines, b"\n".join(ttl), b",\n".join(js), lines.count(NT_END_BYTES), classes)
+        return Shaped(lines, ntriples, b"\n".join(ttl), b",\n".join(js), _line_count(lines, ntriples), classes)
 
 
 # ---------------------------------------------------------------- node shapes
@@ -519,10 +528,14 @@ class Shape:
 ShapeNode = tuple[Shape, Sequence[Any]]
 
 
+_shape_of = operator.itemgetter(0)
+
+
 class Shaped(NamedTuple):
     """Nodes written by `Writer.write_shapes`, UTF-8."""
 
     nt: bytes  # the sorted N-Triples lines, each ending in NT_END instead of " .\n" (see below)
+    ntriples: bytes  # the same lines as N-Triples (ending in " .\n")
     turtle: bytes  # one block per node, joined by blank lines
     json: bytes  # the JSON-LD node objects, indented, joined by ",\n"
     triples: int
@@ -535,6 +548,13 @@ class Shaped(NamedTuple):
 # shorter one ends, and "\x00", like " .\n", sorts below every character that could follow.
 NT_END = "\x00"
 NT_END_BYTES = NT_END.encode()
+NT_LINE_END = b" .\n"
+
+
+def _line_count(nt: bytes, ntriples: bytes) -> int:
+    """How many lines: each NT_END became the 2 bytes longer " .\n" (bytes.count walks the
+    bytes one by one: it cost ~5% of a document's RDF rendering)."""
+    return (len(ntriples) - len(nt)) // (len(NT_LINE_END) - len(NT_END_BYTES))
 
 
 class _Fallback(Exception):
@@ -643,7 +663,7 @@ class _ShapeCompiler:
         elif kind is Kind.INTEGER:
             i = self.name("i")
             dt = prop.datatype or XSD + "integer"
-            self.emit(f"{i} = int({name})", depth)
+            self.emit(f"{i} = str(int({name}))", depth)  # formatted once for the three forms
             ttl = (
                 [(True, i)]
                 if dt == XSD + "integer"
@@ -664,10 +684,14 @@ class _ShapeCompiler:
             self.converted[key] = forms
         return forms
 
-    def list_forms(self, prop: Prop, obj: Refs | Vals) -> tuple[list[_Seg], list[_Seg], list[_Seg], str]:
+    def list_forms(
+        self, prop: Prop, obj: Refs | Vals, single: bool = False
+    ) -> tuple[list[_Seg], list[_Seg], list[_Seg], str]:
         """Statements for a list parameter: segments of an element's three forms (over `_v`) and
-        the name of the list they iterate."""
+        the name of the list they iterate; with `single`, of its only element (`_v` set here)."""
         if obj.__class__ is Refs:
+            if single:
+                self.emit(f"_v = {obj.name}[0]", 2)
             v = [(True, "_v")]
             return (
                 _lit("<" + self.writer.root) + v + _lit(">"),
@@ -677,11 +701,18 @@ class _ShapeCompiler:
             )
         items = self.name("Q")
         if prop.kind is Kind.STRING:  # escaped once for N-Triples and Turtle, once for JSON
-            self.emit(f"{items} = [literal(_v) for _v in {obj.name}]", 2)
+            if single:
+                self.emit(f"_v = literal({obj.name}[0])", 2)
+            else:
+                self.emit(f"{items} = [literal(_v) for _v in {obj.name}]", 2)
             return [(True, "_v[0]")], [(True, "_v[0]")], [(True, "_v[1]")], items
         convert = self.const(self.writer.specs[prop][5])
-        self.emit(f"{items} = [{convert}(_v) for _v in {obj.name}]", 2)
-        self.emit(f"{items} = [(_f[0], _f[1], json_line(_f[2])) for _f in {items}]", 2)
+        if single:
+            self.emit(f"_v = {convert}({obj.name}[0])", 2)
+            self.emit("_v = (_v[0], _v[1], json_line(_v[2]))", 2)
+        else:
+            self.emit(f"{items} = [{convert}(_v) for _v in {obj.name}]", 2)
+            self.emit(f"{items} = [(_f[0], _f[1], json_line(_f[2])) for _f in {items}]", 2)
         return [(True, "_v[0]")], [(True, "_v[1]")], [(True, "_v[2]")], items
 
     # ---------------------------------------------------- the function
@@ -704,18 +735,25 @@ class _ShapeCompiler:
             pred = _lit(nt_pred)
             if cls in (Refs, Vals):
                 n, t, j = self.name("n"), self.name("t"), self.name("j")
-                self.emit(f"if {obj.name}:")
+                head = f", {json_line(key)}: ["
+                self.emit(f"if not {obj.name}:")
+                self.emit(f"{n} = {t} = {j} = ''", 2)
+                # One element, the common case, without the comprehensions (each a function call).
+                self.emit(f"elif len({obj.name}) == 1:")
+                elem_nt, elem_ttl, elem_js, _ = self.list_forms(prop, obj, single=True)
+                self.emit(f"{n} = {_fstring([(True, '_h')] + pred + elem_nt + _lit(NT_END))}", 2)
+                self.emit(f"{t} = {_fstring(_lit(sep) + elem_ttl)}", 2)
+                if not prop.reverse_key:
+                    self.emit(f"{j} = {_fstring(_lit(head) + elem_js + _lit(']'))}", 2)
+                self.emit("else:")
                 elem_nt, elem_ttl, elem_js, items = self.list_forms(prop, obj)
                 line = _fstring([(True, "_h")] + pred + elem_nt + _lit(NT_END))
                 self.emit(f"{n} = [{line} for _v in {items}]", 2)
-                self.emit(f"{n} = ''.join(sorted(set({n})) if len({n}) > 1 else {n})", 2)  # sorted, no duplicates
+                self.emit(f"{n} = ''.join(sorted(set({n})))", 2)  # sorted, no duplicates
                 self.emit(f"{t} = {sep!r} + ', '.join([{_fstring(elem_ttl)} for _v in {items}])", 2)
                 if not prop.reverse_key:
-                    head = f", {json_line(key)}: ["
                     self.emit(f"{j} = {head!r} + ', '.join([{_fstring(elem_js)} for _v in {items}]) + ']'", 2)
                     members.setdefault(key, []).append((prop, obj, j))
-                self.emit("else:")
-                self.emit(f"{n} = {t} = {j} = ''", 2)
                 nt_lines.append((pred + [(True, f"*{n}")], [(True, n)]))
                 ttl.append((True, t))
                 continue

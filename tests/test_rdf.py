@@ -373,8 +373,13 @@ def test_compiled_shapes_write_what_the_generic_writer_writes() -> None:
     assert shaped.turtle == written.turtle.encode()
     assert shaped.json == ",\n".join(written.json_nodes).encode()
     assert (shaped.triples, shaped.classes) == (len(written.nt_lines), written.classes)
+    assert shaped.ntriples == "".join(written.nt_lines).encode()
     twice = writer.write_shapes([*nodes, nodes[0]])  # a subject twice: the generic writer merges the nodes
     assert twice.turtle == writer.write([s.expand(iris.root, a) for s, a in [*nodes, nodes[0]]]).turtle.encode()
+    for some in (nodes, [*nodes, nodes[0]]):  # heads: joined before the first node's text, as a node's would be
+        plain, headed = writer.write_shapes(some), writer.write_shapes(some, heads=(b"# head", b""))
+        assert (headed.turtle, headed.json) == (b"# head\n" + plain.turtle, b",\n" + plain.json)
+        assert headed._replace(turtle=b"", json=b"") == plain._replace(turtle=b"", json=b"")
 
 
 def test_shapes_refuse_what_the_compiled_writer_cannot_order() -> None:

@@ -267,11 +267,25 @@ def activity_iri(dataset: DatasetSpec, iris: Iris) -> str:
 
 def _anchor(nodes: list[ShapeNode], node: str, doc: str, text: str, start: int, end: int, exact: str) -> None:
     """The span's target, position selector and quote selector (with up to QUOTE_CONTEXT code points around)."""
-    nodes.append((TARGET_SHAPE, (node, doc)))
-    nodes.append((POSITION_SHAPE, (node, start, end)))
-    prefix = text[max(0, start - QUOTE_CONTEXT) : start] if start else None
+    prefix = text[start - QUOTE_CONTEXT if start > QUOTE_CONTEXT else 0 : start] if start else None
     suffix = text[end : end + QUOTE_CONTEXT] if end < len(text) else None
-    nodes.append((QUOTE_SHAPE, (node, exact, prefix, suffix)))
+    nodes += (
+        (TARGET_SHAPE, (node, doc)),
+        (POSITION_SHAPE, (node, start, end)),
+        (QUOTE_SHAPE, (node, exact, prefix, suffix)),
+    )
+
+
+class _ActorIris(dict[str, str]):
+    """Relative actor IRIs by actor id, minted on first use (each actor is referred to many times)."""
+
+    def __init__(self, iris: Iris) -> None:
+        super().__init__()
+        self.iris, self.n_root = iris, len(iris.root)
+
+    def __missing__(self, actor_id: str) -> str:
+        iri = self[actor_id] = self.iris.actor(actor_id)[self.n_root :]
+        return iri
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -312,13 +326,7 @@ def document_shapes(records: DocumentRecords, iris: Iris, activity: str) -> list
             edges = outgoing[r.source_id] = {key: [] for key in _NO_EDGES}
         edges[P.premise.key].append(relations[r.id])
         edges[RELATIONS[r.type][1].key].append(units[r.target_id])
-    actor_iris: dict[str, str] = {}
-
-    def actor(actor_id: str) -> str:  # each actor is referred to many times: mint once per document
-        iri = actor_iris.get(actor_id)
-        if iri is None:
-            iri = actor_iris[actor_id] = iris.actor(actor_id)[n_root:]
-        return iri
+    actor = _ActorIris(iris).__getitem__
 
     for c in records.claims:
         unit = units[c.id]
@@ -332,16 +340,16 @@ def document_shapes(records: DocumentRecords, iris: Iris, activity: str) -> list
             c.role,
             c.certainty,
             _unique(c.cues),
-            [actor(a) for a in _unique(c.about)],
+            [*map(actor, _unique(c.about))],
             c.note or None,
         )
         if isinstance(c, Recommendation):
             shape = RECOMMENDATION_SHAPE
             args += (
-                [actor(a) for a in _unique(c.addressees)],
+                [*map(actor, _unique(c.addressees))],
                 c.action,
-                [actor(a) for a in _unique(c.targets)],
-                [actor(a) for a in _unique(c.beneficiaries)],
+                [*map(actor, _unique(c.targets))],
+                [*map(actor, _unique(c.beneficiaries))],
                 c.modality,
                 c.modality_cue or None,
                 c.time_frame or None,
@@ -515,13 +523,22 @@ class Serialiser:
         """`chunk` of the expanded nodes, byte for byte, written by the compiled shapes."""
         shaped = self.writer.write_shapes(nodes)
         return RdfChunk(
-            nt=shaped.nt.replace(NT_END_BYTES, b" .\n"),
+            nt=shaped.ntriples,
             nq=shaped.nt.replace(NT_END_BYTES, f" <{graph}> .\n".encode()),
             ttl=f"# {label}\n".encode() + shaped.turtle,
             jsonld=shaped.json,
             triples=shaped.triples,
             classes=shaped.classes,
         )
+
+    def shaped_rendered(self, nodes: list[ShapeNode], graph: str, label: str) -> RenderedRdf:
+        """`rendered(self.shaped_chunk(nodes, graph, label))`, byte for byte, without copying the
+        Turtle and JSON-LD (~0.4 MB a document) to put the label and separators before them."""
+        if not nodes:  # (the Turtle head would lack the line end the first block's separator gives)
+            return rendered(self.shaped_chunk(nodes, graph, label))
+        shaped = self.writer.write_shapes(nodes, heads=(f"\n# {label}".encode(), b""))
+        nq = shaped.nt.replace(NT_END_BYTES, f" <{graph}> .\n".encode())
+        return _rendered(shaped.ntriples, nq, shaped.turtle, shaped.json, shaped.triples, shaped.classes)
 
 
 ACTOR_BATCH = 2000  # actors written at a time in finish(): its memory does not grow with the corpus
@@ -570,13 +587,24 @@ class RenderedRdf(NamedTuple):
 
 
 def rendered(chunk: RdfChunk, level: int = DEFLATE_LEVEL) -> RenderedRdf:
-    nt, ttl = chunk.nt, b"\n" + chunk.ttl
+    jsonld = b",\n" + chunk.jsonld if chunk.jsonld else b""
+    return _rendered(chunk.nt, chunk.nq, b"\n" + chunk.ttl, jsonld, chunk.triples, chunk.classes, level)
+
+
+def _rendered(
+    nt: bytes, nq: bytes, ttl: bytes, jsonld: bytes, triples: int, classes: dict[str, int], level: int = DEFLATE_LEVEL
+) -> RenderedRdf:
+    """`rendered` of a chunk whose Turtle and JSON-LD (if any) have their separators before them already."""
     first = last = b""
     if nt:
         first, last = nt[: nt.index(b"\n") + 1], nt[nt.rindex(b"\n", 0, len(nt) - 1) + 1 :]
-    jsonld = deflate_segment(b",\n" + chunk.jsonld, level) if chunk.jsonld else b""
-    deflated = (deflate_segment(nt, level), deflate_segment(chunk.nq, level), deflate_segment(ttl, level), jsonld)
-    return RenderedRdf(first, last, len(nt), deflated, chunk.triples, chunk.classes)
+    deflated = (
+        deflate_segment(nt, level),
+        deflate_segment(nq, level),
+        deflate_segment(ttl, level),
+        deflate_segment(jsonld, level),  # (no bytes for none)
+    )
+    return RenderedRdf(first, last, len(nt), deflated, triples, classes)
 
 
 class _Block(NamedTuple):
@@ -727,7 +755,10 @@ class RdfSink(Sink):
         return self.serialiser.shaped_chunk(nodes, self.iris.document_graph(doc_id), f"document {doc_id}")
 
     def render(self, records: DocumentRecords) -> RenderedRdf:
-        return rendered(self.chunk(records))
+        """`rendered(self.chunk(records))`."""
+        doc_id = records.document.id
+        nodes = document_shapes(records, self.iris, self.iris.relative(self.activity))
+        return self.serialiser.shaped_rendered(nodes, self.iris.document_graph(doc_id), f"document {doc_id}")
 
     def _jobs(self) -> int:
         return self.ctx.options.jobs if self.ctx.options.jobs > 0 else (os.cpu_count() or 1)
@@ -830,7 +861,7 @@ class RdfSink(Sink):
             ttl_head = b"\n"
             self._append_jsonld(out["jsonld"], shaped.json)
             run = scratch / f"{len(runs):06d}.nt"
-            run.write_bytes(shaped.nt.replace(NT_END_BYTES, b" .\n"))
+            run.write_bytes(shaped.ntriples)
             runs.append(run)
             self.classes.update(shaped.classes)
         written = writer.write(core)
