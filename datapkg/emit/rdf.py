@@ -44,7 +44,21 @@ from .. import __version__
 from ..config import DatasetSpec
 from ..inorder import in_order
 from ..model import Actor, DocumentRecords, Recommendation
-from ..rdfsyntax import NT_END_BYTES, Node, Ref, Refs, Shape, ShapeNode, Triple, Val, Vals, Writer, group, to_nquads
+from ..rdfsyntax import (
+    NT_END_BYTES,
+    Node,
+    Ref,
+    Refs,
+    Shape,
+    Shaped,
+    ShapeNode,
+    Triple,
+    Val,
+    Vals,
+    Writer,
+    group,
+    to_nquads,
+)
 from ..vocab import (
     ACTOR_CLASSES,
     ARTICLE_CLASSES,
@@ -524,7 +538,7 @@ class Serialiser:
         shaped = self.writer.write_shapes(nodes)
         return RdfChunk(
             nt=shaped.ntriples,
-            nq=shaped.nt.replace(NT_END_BYTES, f" <{graph}> .\n".encode()),
+            nq=_nquads(shaped, graph),
             ttl=f"# {label}\n".encode() + shaped.turtle,
             jsonld=shaped.json,
             triples=shaped.triples,
@@ -537,8 +551,14 @@ class Serialiser:
         if not nodes:  # (the Turtle head would lack the line end the first block's separator gives)
             return rendered(self.shaped_chunk(nodes, graph, label))
         shaped = self.writer.write_shapes(nodes, heads=(f"\n# {label}".encode(), b""))
-        nq = shaped.nt.replace(NT_END_BYTES, f" <{graph}> .\n".encode())
-        return _rendered(shaped.ntriples, nq, shaped.turtle, shaped.json, shaped.triples, shaped.classes)
+        return _rendered(
+            shaped.ntriples, _nquads(shaped, graph), shaped.turtle, shaped.json, shaped.triples, shaped.classes
+        )
+
+
+def _nquads(shaped: Shaped, graph: str) -> bytes:
+    """The N-Quads of written shapes: their lines in `graph` (one single-byte replace, see NT_END)."""
+    return shaped.nt.replace(NT_END_BYTES, f" <{graph}> .\n".encode())
 
 
 ACTOR_BATCH = 2000  # actors written at a time in finish(): its memory does not grow with the corpus
@@ -685,11 +705,10 @@ class _Output:
         self.spool.write(data)
         self.spool_size += len(data)
 
-    def add(self, segment: bytes, *data: bytes) -> None:
-        """The bytes `data` (concatenated), deflated elsewhere as `segment`; appended to the spool."""
+    def add(self, segment: bytes, data: bytes) -> None:
+        """The bytes `data`, deflated elsewhere as `segment`; appended to the spool."""
         self._end_here()
-        for part in data:
-            self._raw(part)
+        self._raw(data)
         offset = self.spool_size
         self._spool(segment)
         self._range(offset, len(segment))
@@ -748,17 +767,19 @@ class RdfSink(Sink):
         """A copy for a worker process (render only): without open files."""
         return {**self.__dict__, "_out": None, "_nt_spool": None}
 
-    def chunk(self, records: DocumentRecords) -> RdfChunk:
-        """The document's graph in every format."""
+    def _shapes(self, records: DocumentRecords) -> tuple[list[ShapeNode], str, str]:
+        """The document's nodes, its named graph and its label."""
         doc_id = records.document.id
         nodes = document_shapes(records, self.iris, self.iris.relative(self.activity))
-        return self.serialiser.shaped_chunk(nodes, self.iris.document_graph(doc_id), f"document {doc_id}")
+        return nodes, self.iris.document_graph(doc_id), f"document {doc_id}"
+
+    def chunk(self, records: DocumentRecords) -> RdfChunk:
+        """The document's graph in every format."""
+        return self.serialiser.shaped_chunk(*self._shapes(records))
 
     def render(self, records: DocumentRecords) -> RenderedRdf:
         """`rendered(self.chunk(records))`."""
-        doc_id = records.document.id
-        nodes = document_shapes(records, self.iris, self.iris.relative(self.activity))
-        return self.serialiser.shaped_rendered(nodes, self.iris.document_graph(doc_id), f"document {doc_id}")
+        return self.serialiser.shaped_rendered(*self._shapes(records))
 
     def _jobs(self) -> int:
         return self.ctx.options.jobs if self.ctx.options.jobs > 0 else (os.cpu_count() or 1)
