@@ -555,6 +555,16 @@ def _line_shape(line: str) -> Shape | tuple[()] | None:
     return indent, dash, name, column, value_column, value, None
 
 
+def _flow(
+    items: tuple[Any, ...], columns: tuple[int, ...], line: int, column: int, depth: int
+) -> tuple[Any, Any] | None:
+    """A cached one-line flow sequence put in place at (line, column), `depth` containers deep: a
+    fresh list of its items and its entry (its start and its items'); None where it nests too deep."""
+    if depth + 1 >= MAX_DEPTH:
+        return None
+    return list(items), [(line, column), [(line, c + column) for c in columns], None]
+
+
 def _fast_parse(text: str) -> tuple[Any, Any] | None:
     """(data, entry of the root) for a document in the block subset, or None for anything else.
 
@@ -617,11 +627,11 @@ def _fast_parse(text: str) -> tuple[Any, Any] | None:
                 if columns is None:
                     container.append(value)
                     entries.append((number, column))
-                elif len(stack) + 1 >= MAX_DEPTH:
-                    return None
                 else:
-                    container.append(list(value))
-                    entries.append([(number, column), [(number, c + column) for c in columns], None])
+                    if (flow := _flow(value, columns, number, column, len(stack))) is None:
+                        return None
+                    container.append(flow[0])
+                    entries.append(flow[1])
                 continue
             # '- key: …': a mapping as the item, its keys aligned with this first one.
             if len(stack) + 2 >= MAX_DEPTH:
@@ -643,11 +653,10 @@ def _fast_parse(text: str) -> tuple[Any, Any] | None:
         elif columns is None:
             container[name] = value
             entries[name] = (number, value_column)
-        elif len(stack) + 1 >= MAX_DEPTH:
-            return None
         else:
-            container[name] = list(value)
-            entries[name] = [(number, value_column), [(number, c + value_column) for c in columns], None]
+            if (flow := _flow(value, columns, number, value_column, len(stack))) is None:
+                return None
+            container[name], entries[name] = flow
     if pending is not None or root is None:
         return None
     return data, root
