@@ -80,7 +80,7 @@ from ..vocab import (
 from . import BuildContext, Sink
 from .files import DEFLATED_DIR, describe, record_deflated, record_digest
 from .jsonld import DOCUMENT_TAIL, document_head
-from .ziparchive import Precompressed, deflate_segment, inflate_segments
+from .ziparchive import Precompressed, crc32, deflate_segment, inflate_segments
 
 RDF_DIR = "rdf"
 FORMATS = ("ttl", "nt", "nq", "jsonld")
@@ -648,7 +648,7 @@ class _Hasher:
 
     def _update(self, data: bytes) -> None:
         self.sha256.update(data)
-        self.crc = zlib.crc32(data, self.crc)
+        self.crc = crc32(data, self.crc)
 
     def update(self, data: bytes) -> None:
         if self._pool is None:

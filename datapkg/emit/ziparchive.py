@@ -34,6 +34,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+try:
+    # ISA-L: CRC-32 ~4x and inflate ~1.2x faster than zlib. Both are pure functions (the same
+    # answer from any implementation), so nothing written depends on which one ran; deflating
+    # stays with zlib, whose bytes do not depend on the CPU (ISA-L picks code by CPU features).
+    from isal.isal_zlib import crc32
+    from isal.isal_zlib import decompressobj as _decompressobj
+except ImportError:  # no wheel for this platform: the same results, slower
+    from zlib import crc32
+    from zlib import decompressobj as _decompressobj
+
 CHUNK = 1 << 20
 ZIP64_LIMIT = (1 << 31) - 1  # as zipfile: beyond it, sizes and offsets go to ZIP64 fields
 ZIP_FILECOUNT_LIMIT = (1 << 16) - 1
@@ -65,7 +75,7 @@ def deflate_segment(data: bytes, level: int) -> bytes:
 
 def inflate_segments(data: bytes) -> bytes:
     """The bytes of concatenated segments (no final block needed)."""
-    return zlib.decompressobj(-15).decompress(data)
+    return _decompressobj(-15).decompress(data)
 
 
 @dataclass(frozen=True)
@@ -106,7 +116,7 @@ def deflate_file(source: Path, spool: Path, level: int) -> Deflated:
     with open(source, "rb") as src, open(spool, "wb") as dst:
         while chunk := src.read(CHUNK):
             size += len(chunk)
-            crc = zlib.crc32(chunk, crc)
+            crc = crc32(chunk, crc)
             out = comp.compress(chunk)
             if out:
                 dst.write(out)
