@@ -13,6 +13,8 @@ For each corpus size it measures, each command in a fresh process:
   - output triples (lines of the N-Triples file) → documents/s and triples/s;
   - the floor: pyoxigraph parsing that N-Triples file into memory, then serialising the same
     triples back to N-Triples (timed alone); the build's time over the floor is the ratio to beat;
+    and the same triples stored in an in-memory pyoxigraph Store, then dumped as N-Triples (the
+    "dump floor": the issue's reference figures for this machine match it, see pyoxigraph_floor);
   - the all-RDF floor: pyoxigraph writing the same quads as N-Triples, N-Quads, Turtle and JSON-LD
     (the four RDF files the build writes; not its CSV, JSON, site or zip), for context;
   - with --repeat N, N cold builds per size, the fastest reported (all are in the results);
@@ -238,6 +240,20 @@ def pyoxigraph_floor(nt: Path, total: int, workdir: Path, repeat: int = 3) -> di
     target.unlink()
     devnull_s, _ = best_of(repeat, to_devnull)
     bytes_s, _ = best_of(repeat, lambda: pyoxigraph.serialize(triples, format=fmt))
+    # The same triples put in an in-memory Store from Python objects, then dumped from it: the
+    # figures issue 7 quotes for this machine (stores ~105,000 and serialises ~540,000 triples/s)
+    # match this, not serialising a prepared list (above, 2-4x faster than that).
+    store = pyoxigraph.Store()
+    began = time.perf_counter()
+    store.extend(pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples)
+    store_build_s = time.perf_counter() - began
+
+    def dump() -> None:
+        with open(target, "wb") as out:
+            store.dump(out, format=fmt, from_graph=pyoxigraph.DefaultGraph())
+
+    dump_s, _ = best_of(repeat, dump)
+    target.unlink()
     scale = total / max(1, len(triples))
     floor = {
         "sample_triples": len(triples),
@@ -248,6 +264,10 @@ def pyoxigraph_floor(nt: Path, total: int, workdir: Path, repeat: int = 3) -> di
         "serialize_devnull_s": devnull_s * scale,
         "serialize_bytes_s": bytes_s * scale,
         "triples_per_s": len(triples) / file_s,
+        "store_build_s": store_build_s * scale,
+        "store_build_triples_per_s": len(triples) / store_build_s,
+        "store_dump_s": dump_s * scale,
+        "store_dump_triples_per_s": len(triples) / dump_s,
     }
     return floor  # the sample is freed with this frame
 
@@ -383,6 +403,7 @@ def bench_size(size: int, args: argparse.Namespace, flags: set[str], workdir: Pa
         floor = pyoxigraph_floor(nt, row["triples"], workdir)
         row["floor"] = floor
         row["floor_ratio"] = b["wall_s"] / floor["serialize_s"]
+        row["store_floor_ratio"] = b["wall_s"] / floor["store_dump_s"]
     if nq is not None:
         row["quads"] = count_statements(nq)
         every = pyoxigraph_all_formats_floor(nq, find_rdf(out, ".ttl"), row["quads"], workdir)
@@ -468,7 +489,8 @@ def _fmt(value: Any, spec: str = ",.0f") -> str:
 def table(rows: list[dict[str, Any]], scale: dict[str, Any]) -> str:
     head = (
         f"{'docs':>7} {'gen s':>6} {'valid. docs/s':>13} {'build s':>8} {'load':>5} {'docs/s':>7} {'triples':>11} "
-        f"{'triples/s':>10} {'cpu s':>7} {'peak RSS MiB':>12} {'floor s':>8} {'×floor':>7} {'rebuild s':>9} "
+        f"{'triples/s':>10} {'cpu s':>7} {'peak RSS MiB':>12} {'floor s':>8} {'×floor':>7} {'dump floor s':>12} "
+        f"{'×dump':>6} {'rebuild s':>9} "
         f"{'rebuild':>8} {'cached s':>8} {'cached':>7} {'store ×':>8} {'all-RDF floor s':>15} {'×all-RDF':>8}"
     )
     lines = [head, "-" * len(head)]
@@ -482,6 +504,7 @@ def table(rows: list[dict[str, Any]], scale: dict[str, Any]) -> str:
             f"{_fmt(r.get('triples_per_s')):>10} {_fmt(b.get('cpu_s'), '.1f'):>7} "
             f"{_fmt(b.get('peak_rss_tree_bytes', 0) / 2**20, ',.0f'):>12} "
             f"{_fmt(r.get('floor', {}).get('serialize_s'), '.2f'):>8} {_fmt(r.get('floor_ratio'), '.1f'):>7} "
+            f"{_fmt(r.get('floor', {}).get('store_dump_s'), '.2f'):>12} {_fmt(r.get('store_floor_ratio'), '.1f'):>6} "
             f"{_fmt(r.get('rebuild', {}).get('wall_s'), '.2f'):>9} "
             f"{_fmt(r.get('rebuild_ratio'), '.0%'):>8} {_fmt(r.get('cached_build', {}).get('wall_s'), '.2f'):>8} "
             f"{_fmt(r.get('cached_ratio'), '.0%'):>7} {_fmt(r.get('store_ratio'), '.2f'):>8} "
@@ -556,7 +579,14 @@ def verdicts(rows: list[dict[str, Any]], scale: dict[str, Any]) -> dict[str, boo
         "RSS growth < 2x": scale["rss_ratio"] < TARGETS["rss_growth"] if scale else None,
         # time(10,000)/time(1,000) <= 11: near-linear, i.e. at most 1.1x the size ratio
         "near-linear scaling": scale["time_ratio"] <= TARGETS["scaling"] * scale["size_ratio"] / 10 if scale else None,
-        "build <= 5x floor": big["floor_ratio"] <= TARGETS["floor_ratio"] if "floor_ratio" in big else None,
+        # Two floors (see pyoxigraph_floor): a prepared list serialised, and an in-memory store
+        # dumped, the one that gives the issue's own reference figure for this machine.
+        "build <= 5x floor (list serialised)": big["floor_ratio"] <= TARGETS["floor_ratio"]
+        if "floor_ratio" in big
+        else None,
+        "build <= 5x floor (store dumped)": big["store_floor_ratio"] <= TARGETS["floor_ratio"]
+        if "store_floor_ratio" in big
+        else None,
         # on the largest corpus it was measured on (10,000 documents take two loads of ~12 minutes)
         "store <= 1.3x bulk load": stored[-1]["store_ratio"] <= TARGETS["store_ratio"] if stored else None,
     }

@@ -259,8 +259,13 @@ def _run(
             raise DataError(problems)
         actors = index.sorted()
         del index  # its lookup tables and ids: the finish steps reuse the memory
-        ctx.mapper = pool.map  # the workers are idle now: sinks may hand them corpus-level work
+        if pool.executor is not None:  # the workers are idle now: sinks may hand them corpus-level work
+            ctx.mapper = pool.map
         try:
+            for sink in sinks:  # work that needs no other sink's output starts now, in the workers
+                t = time.perf_counter()
+                sink.begin_finish(actors)
+                _add_time(ctx, f"begin finish {sink.name}", time.perf_counter() - t)
             for sink in sinks:
                 if progress is not None:
                     progress.phase(f"finishing {sink.name}")
@@ -269,6 +274,7 @@ def _run(
                 _add_time(ctx, f"finish {sink.name}", time.perf_counter() - t)
                 _note_memory(ctx, f"finish {sink.name}")
         finally:
+            ctx.stop_background()
             ctx.mapper = None
 
 

@@ -148,6 +148,9 @@ def test_benchmark_runner_reads_build_flags_and_measures_the_pyoxigraph_floor(tm
     assert floor["sample_triples"] == 200
     assert floor["sample_bytes"] == len("".join(nt.read_text(encoding="utf-8").splitlines(True)[:200]).encode())
     assert all(v > 0 for v in floor.values())
+    # The dump floor: the same sample stored in an in-memory Store and dumped from it.
+    assert {"store_build_s", "store_dump_s", "store_dump_triples_per_s"} <= set(floor)
+    assert floor["store_dump_triples_per_s"] == pytest.approx(200 / (floor["store_dump_s"] * 200 / 500))
     assert not (tmp_path / "floor.nt").exists()  # the serialised sample is removed
     nq = tmp_path / "g.nq"
     nq.write_text(nt.read_text(encoding="utf-8").replace(" .\n", " <https://example.org/g> .\n"), encoding="utf-8")

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -16,7 +17,8 @@ import pytest
 from datapkg import build as build_module
 from datapkg import pipeline
 from datapkg.build import build
-from datapkg.emit import BuildOptions, Sink
+from datapkg.emit import BuildContext, BuildOptions, Sink
+from datapkg.emit import site as site_module
 from datapkg.errors import DataError
 from tests.corpus_support import break_quote, documents, hashes, make_corpus
 
@@ -236,3 +238,81 @@ def test_the_replaced_build_is_removed_by_a_detached_process(tmp_path: Path, mon
     while any(p.name.startswith(".build.") for p in tmp_path.iterdir()):
         assert time.monotonic() < deadline, "the replaced build was never removed"
         time.sleep(0.05)
+
+
+class _WaitsForActorPages(Sink):
+    """Finishes before the site: waits until the site's actor pages appear on disk (written by the
+    workers in the background), then fails or not as told."""
+
+    name = "waits"
+    fail = False
+    saw_pages = False
+
+    def finish(self, actors: object) -> None:
+        staged = self.ctx.out / site_module.STAGING_DIR / site_module.SITE_DIR / site_module.ACTORS
+        deadline = time.monotonic() + 60  # (liveness, not speed: pages that never come fail the test)
+        while not any(staged.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        _WaitsForActorPages.saw_pages = any(staged.iterdir())
+        if _WaitsForActorPages.fail:
+            raise RuntimeError("a sink failed while actor pages were being written")
+
+
+def _with_waiting_sink(monkeypatch: pytest.MonkeyPatch, fail: bool) -> None:
+    sinks = list(build_module.SINKS)
+    at = next(i for i, spec in enumerate(sinks) if spec.endswith(":RdfSink")) + 1
+    monkeypatch.setattr(build_module, "SINKS", [*sinks[:at], f"{__name__}:_WaitsForActorPages", *sinks[at:]])
+    monkeypatch.setattr(_WaitsForActorPages, "fail", fail)
+    monkeypatch.setattr(_WaitsForActorPages, "saw_pages", False)
+
+
+def test_actor_pages_are_written_while_earlier_sinks_finish(
+    corpus: Path, serial: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _with_waiting_sink(monkeypatch, fail=False)
+    build(corpus, tmp_path / "build", BuildOptions(jobs=2, store=False))
+    assert _WaitsForActorPages.saw_pages  # the site's pages came before the site's own finish
+    site = {k: v for k, v in hashes(tmp_path / "build").items() if k.startswith("site/")}
+    assert site == {k: v for k, v in hashes(serial).items() if k.startswith("site/")}
+
+
+def test_a_failure_while_actor_pages_are_written_stops_them(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _with_waiting_sink(monkeypatch, fail=True)
+    with pytest.raises(RuntimeError, match="actor pages were being written"):
+        build(corpus, tmp_path / "build", BuildOptions(jobs=2, store=False))
+    assert _WaitsForActorPages.saw_pages
+    assert not [t for t in threading.enumerate() if t.name == "datapkg-background"]  # joined, not left running
+    assert list(tmp_path.iterdir()) == []  # nothing half-written left behind
+
+
+def test_background_work_hands_over_its_result_or_its_error() -> None:
+    ctx = BuildContext(dataset=None, seeds_root=Path("."), out=Path("."))  # type: ignore[arg-type]
+    calls: list[str] = []
+
+    def work(stop: threading.Event) -> int:
+        calls.append(threading.current_thread().name)
+        return 42
+
+    lazy = ctx.in_background(work)  # no worker processes: runs when asked, here
+    assert calls == [] and lazy.result() == 42 and calls == ["MainThread"]
+    ctx.mapper = map  # as a build with workers sets it
+    assert ctx.in_background(work).result() == 42 and calls[-1] == "datapkg-background"
+
+    def broken(stop: threading.Event) -> int:
+        raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        ctx.in_background(broken).result()
+    stopped: list[bool] = []
+    started = threading.Event()
+
+    def waits(stop: threading.Event) -> None:
+        started.set()
+        stopped.append(stop.wait(60))
+
+    ctx.in_background(waits)
+    assert started.wait(60)
+    ctx.stop_background()  # what a failed build does: tells it to stop, waits for it
+    assert stopped == [True] and ctx.pending == []

@@ -35,10 +35,11 @@ import os
 import re
 import shutil
 import sqlite3
+import threading
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import islice
 from operator import attrgetter
 from pathlib import Path
@@ -52,7 +53,7 @@ from ..highlight import MENTION, PARAGRAPH, UNIT, Span, markup, paragraphs
 from ..highlight import escape_str as esc
 from ..model import Actor, Claim, DocumentRecords, Recommendation
 from ..tableschema import TABLES
-from . import BuildContext, Sink
+from . import Background, BuildContext, Sink
 from .files import (
     CHECKSUMS_FILE,
     SITE_DIR,
@@ -339,6 +340,21 @@ def actor_tasks(spool: Path, folder: Path, dataset_title: str, actors: Sequence[
         )
 
 
+def _write_actor_pages(ctx: BuildContext, tasks: Iterator[ActorTask], stop: threading.Event) -> int:
+    """Every actor page (`render_actor_task` over `tasks`, on the workers); how many were written.
+    Their digests go to `WrittenDigests` through a connection of this thread's own."""
+    digests, written = WrittenDigests(ctx.out), 0
+    try:
+        for rows in ctx.map(render_actor_task, tasks, chunksize=1):
+            digests.add(rows)
+            written += len(rows)
+            if stop.is_set():
+                break
+    finally:
+        digests.close()
+    return written
+
+
 def _batches(items: Iterator[T], size: int) -> Iterator[list[T]]:
     while batch := list(islice(items, size)):
         yield batch
@@ -428,6 +444,7 @@ class SiteSink(Sink):
     def __init__(self, ctx: BuildContext) -> None:
         super().__init__(ctx)
         self._staging: _Staging | None = None  # made on first use, in the process that writes
+        self._actor_pages: Background[int] | None = None  # how many pages were written
 
     @property
     def staging(self) -> _Staging:
@@ -452,19 +469,22 @@ class SiteSink(Sink):
         self.db.execute("INSERT INTO doc(id, summary) VALUES (?, ?)", (rendered.doc_id, json.dumps(rendered.summary)))
         self.db.executemany(f"INSERT INTO part({PART_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", rendered.actors)
 
-    def finish(self, actors: Sequence[Actor]) -> None:
+    def begin_finish(self, actors: Sequence[Actor]) -> None:
         # Built once, after the inserts: actor pages read the parts by actor.
         self.db.execute("CREATE INDEX part_actor ON part(actor, seq)")
         self.db.commit()
-        env = environment()
-        # One page per actor, spread over the build's worker processes (idle by now; with one job,
-        # here). The pages are independent files: the order they are written in does not matter.
+        # One page per actor, spread over the build's worker processes, while the sinks before
+        # this one finish here (with one job, in finish). The pages are independent files.
         tasks = actor_tasks(self.staging.spool, self.site / ACTORS, self.ctx.dataset.title, actors)
-        written = 0
-        for digests in self.ctx.map(render_actor_task, tasks, chunksize=1):
-            self.staging.digests.add(digests)
-            written += len(digests)
+        self._actor_pages = self.ctx.in_background(partial(_write_actor_pages, self.ctx, tasks))
+
+    def finish(self, actors: Sequence[Actor]) -> None:
+        if self._actor_pages is None:
+            self.begin_finish(actors)
+        assert self._actor_pages is not None
+        written, self._actor_pages = self._actor_pages.result(), None
         assert written == len(actors), "one page per actor"
+        env = environment()
         self._write("site.css", env.get_template("site.css").render(roles=ROLE_COLOURS))
         self._write_index(env, actors)
         target = self.ctx.out / SITE_DIR
