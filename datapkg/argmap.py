@@ -5,11 +5,16 @@ inlined in the document page, so it needs no script and works offline. It is
 deterministic (sorted input, no generator comments) and accessible: a <title>
 and <desc>, one <g> per unit whose id is the unit id and whose link points at
 the unit's highlight in the text, edges classed by relation type.
+
+Graphviz draws plain boxes; their rounded corners are added after layout (a `<rect rx=…>` in
+place of each unit's box polygon, `CORNER_RADIUS`): dot's own `rounded` style spends a fifth of
+dot's instructions turning each box into a many-point bezier path and printing its numbers.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import select
@@ -82,7 +87,12 @@ def _dot_text(value: str) -> str:
 
 
 GRAPH_ATTRS = {"rankdir": "BT", "nodesep": "0.15", "ranksep": "0.5", "bgcolor": "transparent", "fontname": FONT}
-NODE_ATTRS = {"shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize": "10", "margin": "0.12,0.06"}
+# Plain filled boxes: each comes out as one <polygon>, rounded after layout (CORNER_RADIUS).
+NODE_ATTRS = {"shape": "box", "style": "filled", "fontname": FONT, "fontsize": "10", "margin": "0.12,0.06"}
+# Graphviz's `rounded` style bends each corner over min(12pt, a third of the shorter side), so 12pt
+# for every box of ours (none is under 36pt high), along a cubic bezier flatter than a circle's
+# arc: the arc closest to it has a radius of 12.7pt (0.07pt off dot's curve at most; 12pt is 0.33pt off).
+CORNER_RADIUS = "12.7"
 EDGE_ATTRS = {"fontname": FONT, "penwidth": "1.4"}
 
 # graphviz's own quoting (DOT ids, escaped quotes), without the argument-checking wrapper that
@@ -176,7 +186,7 @@ def _node_static(role: str, kind: str, is_rec: bool) -> tuple[tuple[str, str], .
     if role == Role.thesis:
         attrs.update(penwidth="2.2", fontsize="11")
     if is_rec:
-        attrs["style"] = "filled,bold"  # square corners tell recommendations apart without colour
+        attrs["style"] = "filled,bold"  # with square corners (see `rounded`): told apart without colour
     return tuple(attrs.items())
 
 
@@ -191,6 +201,11 @@ def _edge_format(rel_type: str) -> str:
     """An edge's attribute format for its relation type."""
     style = EDGE_STYLES.get(rel_type, EDGE_STYLES["supports"])
     return _attr_format((("class", f"relation {rel_type}"), *style.items()), EDGE_DYNAMIC)
+
+
+def rounded(unit: Claim) -> bool:
+    """Whether a unit's box gets rounded corners: all but recommendations, which stay square."""
+    return not isinstance(unit, Recommendation)
 
 
 def dot_source(records: DocumentRecords) -> str:
@@ -395,6 +410,22 @@ _ROOT = re.compile(r"<svg\b([^<>]*)>")
 _ATTR = re.compile(r'\s*([A-Za-z_][\w.:-]*)="([^"<&]*)"')
 # Inside a node group: the elements the edits touch, <text> elements and <a> start tags.
 _NODE_TOKENS = re.compile(r"<(?:(text\b[^<>]*>)[^<]*</text>|a\b([^<>]*)>)")
+# The points of a box as dot draws one: x1,y0 x0,y0 x0,y1 x1,y1 and x1,y0 again (`_rect_geometry`).
+_N = r"-?\d+(?:\.\d+)?"
+_BOX_POINTS = rf"(?P<x1>{_N}),(?P<y0>{_N}) (?P<x0>{_N}),(?P=y0) (?P=x0),(?P<y1>{_N}) (?P=x1),(?P=y1) (?P=x1),(?P=y0)"
+_DOT_BOX = re.compile(_BOX_POINTS)
+# A node group as dot writes ours (from the end of its class attribute to its end tag, its "/>"
+# spaced by then): <title>, the link's group and <a>, the box polygon (fill, stroke and its width,
+# with values that need no escaping, then the points of a box), one or two label lines.
+_VALUE = r'="[^"<>&\n]*"'
+_DOT_NODE = re.compile(
+    r'(?P<head>[^<]*<title>[^<]*</title>\n<g id="[^"<&]*"><a)'
+    r'(?P<href> xlink:href="[^"<&]*")? xlink:title="[^"<&]*">\n'
+    rf"(?P<box><polygon(?P<paint>(?: fill{_VALUE})?(?: stroke{_VALUE})?(?: stroke-width{_VALUE})?)"
+    rf' points="{_BOX_POINTS}" />)\n'
+    r"(?P<line1><text\b[^<>]*>)[^<]*</text>\n(?:(?P<line2><text\b[^<>]*>)[^<]*</text>\n)?"
+    r"</a>\n</g>\n</g>"
+)
 # The rest of the graph group's start tag, and the <title> the tree path drops (with the space after it).
 _GRAPH_TITLE = re.compile(r'(" class="[^"<&]*"[^<>]*>\n)<title>[^<]*</title>\s*')
 
@@ -477,17 +508,21 @@ _GROUP = re.compile(r'<g id="([^"]*)" class="([^"]*)(")?')
 
 
 def _edit_groups(body: str, units: dict[str, Claim]) -> str:
-    """The groups of the SVG body edited: the graph's renamed, each unit node's text lines and link title set.
+    """The groups of the SVG body edited: the graph's renamed, each unit node's text lines and link
+    title set and its box polygon made a rounded <rect> (unless `rounded` says square).
 
     Found by their start tags (`<g id="…" class="…"`): a graph, node or edge group of dot's
-    reaches to the next one (the link group dot puts in a node has no class, so it is inside);
-    only unit nodes' stretches are searched for elements, and the graph's <title> (its DOT name)
-    goes. The text between is copied as it is.
+    reaches to the next one (the link group dot puts in a node has no class, so it is inside).
+    A unit node in the form dot draws ours (`_DOT_NODE`) is edited in one piece up to its end tag;
+    any other is searched element by element up to the next group, unless its box is to be
+    rounded (the tree path does that). The graph's <title> (its DOT name) goes. The text between
+    is copied as it is.
     """
     out: list[str] = []
     done = 0  # body[:done] is in `out`
     graphs = 0
-    lines: Iterator[str] | None = None  # the label lines of the unit node being edited
+    unit: Claim | None = None  # the unit node being edited
+    lines: Iterator[str] | None = None  # its label lines
     title = ""
     node_at = 0  # where the unit node's stretch (searched for elements) starts
 
@@ -500,14 +535,24 @@ def _edit_groups(body: str, units: dict[str, Claim]) -> str:
         return _with_link_title(m.group(2), title)
 
     def close_node(upto: int) -> None:
-        nonlocal done, lines
-        if lines is not None:
-            out.append(body[done:node_at])
+        nonlocal done, lines, unit
+        if unit is None:
+            return
+        out.append(body[done:node_at])
+        node = _DOT_NODE.match(body, node_at, upto)
+        labels = node_lines(unit)
+        if node is not None and len(labels) == (2 if node["line2"] else 1):  # a node as dot draws ours
+            out.append(_dot_node(node, labels, title, rounded(unit)))
+            done = node.end()
+        elif rounded(unit):
+            raise _Unexpected  # its box (if any) is for the tree path to round
+        else:  # element by element
+            lines = iter(labels)
             out.append(_NODE_TOKENS.sub(edit, body[node_at:upto]))
             done = upto
             if next(lines, None) is not None:
                 raise _Unexpected  # fewer <text> lines than label lines: the tree path raises
-            lines = None
+        unit = None
 
     for m in _GROUP.finditer(body):
         gid, cls = m.group(1), m.group(2)
@@ -527,7 +572,6 @@ def _edit_groups(body: str, units: dict[str, Claim]) -> str:
         elif "node" in classes and gid in units:
             unit = units[gid]
             # Text set here, after layout, so Graphviz's own escaping rules (entities, \\N…) never touch data.
-            lines = iter(node_lines(unit))
             title = _xml_attr(node_title(unit))
             node_at = m.end()
     close_node(len(body))
@@ -535,6 +579,87 @@ def _edit_groups(body: str, units: dict[str, Claim]) -> str:
         raise _Unexpected  # the tree path renames every graph group; ours expects the one dot draws
     out.append(body[done:])
     return "".join(out)
+
+
+def _dot_node(node: re.Match[str], lines: list[str], title: str, round_box: bool) -> str:
+    """A unit node group dot drew (`_DOT_NODE`) edited as `finish_svg_tree` edits it: its link
+    titled, its label lines set and, if `round_box`, its box a rounded <rect>."""
+    box = node["box"]
+    if round_box:
+        geometry = _dot_box(node["x1"], node["y0"], node["x0"], node["y1"])
+        if geometry is None:
+            raise _Unexpected  # flat: the tree leaves it a polygon
+        x, y, width, height = geometry
+        r = CORNER_RADIUS
+        box = f'<rect{node["paint"]} x="{x}" y="{y}" width="{width}" height="{height}" rx="{r}" ry="{r}" />'
+    text = f"{node['line1']}{_xml_text(lines[0])}</text>\n"
+    if len(lines) == 2:
+        text += f"{node['line2']}{_xml_text(lines[1])}</text>\n"
+    return f'{node["head"]}{node["href"] or ""} xlink:title="{title}">\n{box}\n{text}</a>\n</g>\n</g>'
+
+
+def _rect_geometry(points: str) -> tuple[str, str, str, str] | None:
+    """x, y, width and height of a <rect> in place of a polygon with these `points`, if they are an
+    axis-aligned box (four corners, then the first again); else None. Numbers as dot prints them."""
+    box = _DOT_BOX.fullmatch(points)
+    if box is not None:  # the order dot draws a box in: no need to look at each corner
+        return _dot_box(*box.groups())
+    corners = points.split()
+    if len(corners) != 5 or corners[4] != corners[0]:
+        return None
+    try:
+        xys = [tuple(map(float, corner.split(","))) for corner in corners[:4]]
+    except ValueError:
+        return None
+    if any(len(xy) != 2 or not all(map(math.isfinite, xy)) for xy in xys) or len(set(xys)) != 4:
+        return None  # not two numbers each, or a corner twice
+    for (xa, ya), (xb, yb) in zip(xys, xys[1:] + xys[:1], strict=True):
+        if (xa == xb) == (ya == yb):
+            return None  # a side that is not along one axis: no box (a bow tie, a slant)
+    xs, ys = sorted({x for x, _ in xys}), sorted({y for _, y in xys})
+    if len(xs) != 2 or len(ys) != 2:
+        return None
+    return _length(xs[0]), _length(ys[0]), _length(xs[1] - xs[0]), _length(ys[1] - ys[0])
+
+
+def _dot_box(x1: str, y0: str, x0: str, y1: str) -> tuple[str, str, str, str] | None:
+    """`_rect_geometry` of the box dot draws from x1,y0 (the points `_DOT_BOX` matches)."""
+    right, top, left, bottom = float(x1), float(y0), float(x0), float(y1)
+    if right == left or top == bottom:
+        return None  # flat
+    if left > right:
+        left, right = right, left
+    if top > bottom:
+        top, bottom = bottom, top
+    return _length(left), _length(top), _length(right - left), _length(bottom - top)
+
+
+_RECT_GEOMETRY = ("x", "y", "width", "height", "rx", "ry")
+
+
+@lru_cache(maxsize=4096)
+def _length(value: float) -> str:
+    """A length as dot prints one: at most two decimals, no trailing zeros (memoised: ranks share
+    their y, boxes their height)."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _round_box(polygon: ET.Element) -> None:
+    """A unit's box polygon made a rounded <rect> (the reference for `_dot_node`): `points` replaced
+    in place by its geometry. Any other polygon stays as dot drew it."""
+    geometry = _rect_geometry(polygon.get("points", ""))
+    if geometry is None:
+        return
+    attrs: dict[str, str] = {}
+    for name, value in polygon.attrib.items():
+        if name == "points":
+            attrs.update(zip(_RECT_GEOMETRY, (*geometry, CORNER_RADIUS, CORNER_RADIUS), strict=True))
+        else:
+            attrs[name] = value
+    polygon.attrib.clear()
+    polygon.attrib.update(attrs)
+    polygon.tag = f"{{{SVG_NS}}}rect"
 
 
 def _with_link_title(attrs: str, title: str) -> str:
@@ -562,6 +687,9 @@ def finish_svg_tree(raw: str, records: DocumentRecords) -> str:
                 text.text = line
             for link in g.iter(f"{{{SVG_NS}}}a"):
                 link.set(f"{{{XLINK_NS}}}title", node_title(unit))
+            if rounded(unit):
+                for polygon in list(g.iter(f"{{{SVG_NS}}}polygon")):
+                    _round_box(polygon)
     title = ET.Element(f"{{{SVG_NS}}}title", id="argument-map-title")
     title.text = map_title(records)
     desc = ET.Element(f"{{{SVG_NS}}}desc", id="argument-map-desc")

@@ -138,6 +138,12 @@ def test_svg_text_edit_equals_the_tree(records: list[DocumentRecords]) -> None:
         fast = argmap._finish_svg_text(raw, rec)
         assert fast is not None, "the text path handles what dot writes for our maps"
         assert fast == argmap.finish_svg_tree(raw, rec) == argmap.finish_svg(raw, rec)
+        # including the unit boxes made rounded rects (all but recommendations', which stay polygons)
+        assert (
+            fast.count("<rect ")
+            == sum(map(argmap.rounded, rec.claims))
+            == raw.count("<polygon") - fast.count("<polygon")
+        )
 
 
 def test_unexpected_svg_takes_the_tree_path(records: list[DocumentRecords]) -> None:
