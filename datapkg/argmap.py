@@ -410,10 +410,9 @@ _ROOT = re.compile(r"<svg\b([^<>]*)>")
 _ATTR = re.compile(r'\s*([A-Za-z_][\w.:-]*)="([^"<&]*)"')
 # Inside a node group: the elements the edits touch, <text> elements and <a> start tags.
 _NODE_TOKENS = re.compile(r"<(?:(text\b[^<>]*>)[^<]*</text>|a\b([^<>]*)>)")
-# The points of a box as dot draws one: x1,y0 x0,y0 x0,y1 x1,y1 and x1,y0 again (`_rect_geometry`).
+# The points of a box as dot draws one: x1,y0 x0,y0 x0,y1 x1,y1 and x1,y0 again (`_dot_box`).
 _N = r"-?\d+(?:\.\d+)?"
 _BOX_POINTS = rf"(?P<x1>{_N}),(?P<y0>{_N}) (?P<x0>{_N}),(?P=y0) (?P=x0),(?P<y1>{_N}) (?P=x1),(?P=y1) (?P=x1),(?P=y0)"
-_DOT_BOX = re.compile(_BOX_POINTS)
 # A node group as dot writes ours (from the end of its class attribute to its end tag, its "/>"
 # spaced by then): <title>, the link's group and <a>, the box polygon (fill, stroke and its width,
 # with values that need no escaping, then the points of a box), one or two label lines.
@@ -601,9 +600,6 @@ def _dot_node(node: re.Match[str], lines: list[str], title: str, round_box: bool
 def _rect_geometry(points: str) -> tuple[str, str, str, str] | None:
     """x, y, width and height of a <rect> in place of a polygon with these `points`, if they are an
     axis-aligned box (four corners, then the first again); else None. Numbers as dot prints them."""
-    box = _DOT_BOX.fullmatch(points)
-    if box is not None:  # the order dot draws a box in: no need to look at each corner
-        return _dot_box(*box.groups())
     corners = points.split()
     if len(corners) != 5 or corners[4] != corners[0]:
         return None
@@ -623,7 +619,7 @@ def _rect_geometry(points: str) -> tuple[str, str, str, str] | None:
 
 
 def _dot_box(x1: str, y0: str, x0: str, y1: str) -> tuple[str, str, str, str] | None:
-    """`_rect_geometry` of the box dot draws from x1,y0 (the points `_DOT_BOX` matches)."""
+    """`_rect_geometry` of the box dot draws from x1,y0 (the points `_BOX_POINTS` matches)."""
     right, top, left, bottom = float(x1), float(y0), float(x0), float(y1)
     if right == left or top == bottom:
         return None  # flat
