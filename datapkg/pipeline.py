@@ -340,10 +340,9 @@ class DocumentPool:
         executor.shutdown(wait=False, cancel_futures=True)
 
     def map(self, function: Callable[[Any], Any], items: Iterable[Any], chunksize: int = 16) -> Iterator[Any]:
-        """`function` over `items` in the workers, results in order, a few chunks in flight at a time."""
-        if self.executor is None:
-            yield from map(function, items)
-            return
+        """`function` over `items` in the workers, results in order, a few chunks in flight at a time.
+        (Only with workers: without them the build leaves `BuildContext.map` to run it in place.)"""
+        assert self.executor is not None, "no worker processes"
         for results in in_order(
             self.executor, partial(_apply, function), _chunks(items, max(1, chunksize)), self.window
         ):
