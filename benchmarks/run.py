@@ -410,6 +410,8 @@ def bench_size(size: int, args: argparse.Namespace, flags: set[str], workdir: Pa
         every = pyoxigraph_all_formats_floor(nq, find_rdf(out, ".ttl"), row["quads"], workdir)
         row["floor_all_formats"] = every
         row["floor_all_formats_ratio"] = b["wall_s"] / every["serialize_s"]
+        if "floor" in row:  # pyoxigraph's own cost of the four files over N-Triples alone
+            row["floor_formats_over_nt"] = every["serialize_s"] / row["floor"]["serialize_s"]
     if "--force" in flags:  # the cache is warm now: nothing changed, so this should be quick
         r = measure(base + (["--no-store"] if "--no-store" in flags else []), logs / f"rebuild-{size}")
         r["timings"] = read_timings(logs / f"rebuild-{size}.err")
@@ -589,11 +591,34 @@ def verdicts(rows: list[dict[str, Any]], scale: dict[str, Any]) -> dict[str, boo
         "RSS growth < 2x": scale["rss_ratio"] < TARGETS["rss_growth"] if scale else None,
         # time(10,000)/time(1,000) <= 11: near-linear, i.e. at most 1.1x the size ratio
         "near-linear scaling": scale["time_ratio"] <= TARGETS["scaling"] * scale["size_ratio"] / 10 if scale else None,
-        # Against the strict floor (a prepared list serialised); the dump floor is reported beside it.
-        "build <= 5x floor": big["floor_ratio"] <= TARGETS["floor_ratio"] if "floor_ratio" in big else None,
+        # The issue words the 5x against pyoxigraph writing N-Triples alone. The build writes four RDF
+        # syntaxes, and pyoxigraph itself takes 6-7x its N-Triples time to write those four
+        # (`floor_formats_over_nt`, measured in the same run; 3-3.5x if two cores split it perfectly),
+        # before any loading, CSV, JSON, site (Graphviz's layouts alone: ~2.5x over two cores at 10,000
+        # documents) or zip: nothing that writes them all reaches 5x. The like-for-like floor is
+        # pyoxigraph writing the same four files from memory (the CSV, JSON, site and zip get no floor
+        # of their own). Both are judged; `unattainable` prints the evidence beside the first.
+        "build <= 5x N-Triples floor (as the issue words it)": (
+            big["floor_ratio"] <= TARGETS["floor_ratio"] if "floor_ratio" in big else None
+        ),
+        "build <= 5x floor (pyoxigraph writing the same 4 RDF files)": (
+            big["floor_all_formats_ratio"] <= TARGETS["floor_ratio"] if "floor_all_formats_ratio" in big else None
+        ),
         # on the largest corpus it was measured on (10,000 documents take two loads of ~12 minutes)
         "store <= 1.3x bulk load": stored[-1]["store_ratio"] <= TARGETS["store_ratio"] if stored else None,
     }
+
+
+def unattainable(rows: list[dict[str, Any]]) -> list[str]:
+    """Why the 5x against N-Triples alone cannot hold, measured in the run (see verdicts)."""
+    lines = []
+    for r in rows:
+        if "floor_formats_over_nt" in r and "floor_ratio" in r:
+            lines.append(
+                f"  {r['docs']:,} docs: build ×{r['floor_ratio']:.1f} the N-Triples floor; pyoxigraph "
+                f"itself takes ×{r['floor_formats_over_nt']:.1f} it to write the four RDF files the build writes"
+            )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -657,6 +682,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows, scale))
     for name, ok in results["verdicts"].items():
         print(f"  {'—' if ok is None else 'ok  ' if ok else 'MISS'} {name}")
+    print("\n".join(unattainable(rows)))
     print(f"wrote {args.results}")
     return 0 if all(r.get("build", {}).get("exit") == 0 for r in rows) else 1
 
