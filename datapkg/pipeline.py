@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 import pickle
 import signal
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
@@ -41,6 +43,7 @@ PICKLE_PROTOCOL = pickle.HIGHEST_PROTOCOL
 # How payloads travel to the parent in builds without a cache: zstd if installed (see `_transported`).
 _TRANSPORT = codec("zstd") if zstandard is not None else None
 DOCUMENT_FILES = (ESSAY_FILE, ANNOTATIONS_FILE)  # what a document's cache key covers (with dataset.yaml …)
+PREFETCH_AHEAD = 64  # documents whose files the kernel is asked to read before their turn (`prefetched`)
 
 
 @dataclass
@@ -349,8 +352,50 @@ class DocumentPool:
             yield from results
 
     def __iter__(self) -> Iterator[Done]:
+        tasks = prefetched(self.tasks)
         if self.executor is None:
-            for task in self.tasks:
+            for task in tasks:
                 yield process(task, in_process=True)
             return
-        yield from in_order(self.executor, process, self.tasks, self.window)
+        yield from in_order(self.executor, process, tasks, self.window)
+
+
+def prefetched(tasks: list[Task], ahead: int = PREFETCH_AHEAD) -> Iterator[Task]:
+    """`tasks`, while a thread asks the kernel to read the files of the document `ahead` of each.
+
+    A corpus is read once per build, and a big build's own output (20 GB for 10,000 documents)
+    pushes it out of the page cache: a worker then waits on the disk for each file, queued behind
+    the build's write-back (~2 ms a document at 10,000, against ~0.06 ms at 1,000). Asked ahead,
+    the disk reads while the workers render the documents before.
+    """
+    if not hasattr(os, "posix_fadvise"):  # (not on macOS or Windows: no readahead hint to give)
+        yield from tasks
+        return
+    reader = ThreadPoolExecutor(1, thread_name_prefix="datapkg-prefetch")
+
+    def ask(task: Task) -> None:
+        if task.problem is None:
+            reader.submit(_prefetch, task.folder)
+
+    try:
+        for task in tasks[:ahead]:
+            ask(task)
+        for i, task in enumerate(tasks):
+            if i + ahead < len(tasks):
+                ask(tasks[i + ahead])
+            yield task
+    finally:
+        reader.shutdown(wait=False, cancel_futures=True)
+
+
+def _prefetch(folder: Path) -> None:
+    for name in DOCUMENT_FILES:
+        try:  # O_NONBLOCK: a FIFO in place of a file must not hang the thread (the loader reports it)
+            fd = os.open(folder / name, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
+            continue  # the loader reports it
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+        finally:
+            os.close(fd)

@@ -316,3 +316,46 @@ def test_background_work_hands_over_its_result_or_its_error() -> None:
     assert started.wait(60)
     ctx.stop_background()  # what a failed build does: tells it to stop, waits for it
     assert stopped == [True] and ctx.pending == []
+
+
+class _RecordingReader:
+    """A stand-in for the prefetch thread: records what it is asked, in order."""
+
+    asked: list[Path] = []
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        type(self).asked = []
+
+    def submit(self, function: object, folder: Path) -> None:
+        assert function is pipeline._prefetch
+        self.asked.append(folder)
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no readahead hint on this platform")
+def test_document_files_are_asked_for_ahead_of_their_turn(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(pipeline, "ThreadPoolExecutor", _RecordingReader)
+    tasks = [pipeline.Task(i, tmp_path / f"d{i}") for i in range(10)]
+    tasks[5].problem = object()  # type: ignore[assignment]  # an unusable folder: nothing to read
+    seen = []
+    for task in pipeline.prefetched(tasks, ahead=3):
+        seen.append(task)
+        # when a task's turn comes, it and the next three have been asked for (the unusable one never)
+        wanted = [t.folder for t in tasks[: task.index + 4] if t.problem is None]
+        assert _RecordingReader.asked == wanted
+    assert seen == tasks  # same tasks, same order
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_prefetching_a_document_neither_fails_nor_hangs(tmp_path: Path) -> None:
+    folder = tmp_path / "doc"
+    folder.mkdir()
+    (folder / "annotations.yaml").write_text("document: {}\n", encoding="utf-8")
+    os.mkfifo(folder / "essay.txt")  # nobody writes to it: a blocking open would wait forever
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: (pipeline._prefetch(folder), done.set()), daemon=True)
+    thread.start()
+    assert done.wait(10), "prefetching a FIFO blocked"
+    pipeline._prefetch(tmp_path / "missing")  # the loader reports missing files, not the prefetch
