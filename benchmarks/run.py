@@ -594,7 +594,7 @@ def verdicts(rows: list[dict[str, Any]], scale: dict[str, Any]) -> dict[str, boo
         # The issue words the 5x against pyoxigraph writing N-Triples alone. The build writes four RDF
         # syntaxes, and pyoxigraph itself takes 5.8-7.2x its N-Triples time to write those four at 1,000
         # and 10,000 documents (`floor_formats_over_nt`, measured in each run; 2.9-3.6x on two cores),
-        # before any loading, CSV, JSON, site (Graphviz's layouts alone: ~2.5x over two cores at 10,000
+        # before any loading, CSV, JSON, site (Graphviz's layouts alone: 2-2.7x over two cores at 10,000
         # documents) or zip: nothing that writes them all reaches 5x. The like-for-like floor is
         # pyoxigraph writing the same four files from memory (the CSV, JSON, site and zip get no floor
         # of their own). Both are judged; `unattainable` prints the evidence beside the first.
